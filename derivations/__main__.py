@@ -1,0 +1,5 @@
+import sys
+
+from derivations.codegen import main
+
+sys.exit(main())

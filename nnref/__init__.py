@@ -1,0 +1,35 @@
+"""nnref: a numerically verified math reference for neural networks built from scratch.
+
+Importing nnref loads NumPy and SciPy only; SymPy is imported by `nnref derive`, `nnref check`
+and `nnref custom`, never here. Submodules load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "activations": "nnref.activations",
+    "losses": "nnref.losses",
+    "gradcheck": "nnref.gradcheck",
+    "notebook": "nnref.notebook",
+    "custom": "nnref.custom",
+    "MLP": ("nnref.mlp", "MLP"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'nnref' has no attribute {name!r}")
+    if isinstance(target, tuple):
+        return getattr(importlib.import_module(target[0]), target[1])
+    return importlib.import_module(target)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

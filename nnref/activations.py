@@ -1,0 +1,105 @@
+"""The activation registry: every activation's f, f', f'' and vector-Jacobian product.
+
+All formulas are printed by ``nnref derive`` from ``derivations/activations.py`` into
+``nnref/_generated/activations.py``; this module only validates inputs and dispatches.
+
+>>> import numpy as np, nnref.activations as A
+>>> A.get("sigmoid").df(np.array([0.0, 800.0, -800.0]))
+array([0.25, 0.  , 0.  ])
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from nnref._arrays import as_real_array, check_params, shaped_like
+from nnref._generated import activations as _gen
+
+#: The vector-valued activations (softmax over axis 0, the units axis), generated separately.
+_VECTOR = ("softmax", "log_softmax")
+
+
+def names() -> list[str]:
+    """The registry names, elementwise activations first, in the order the derivations list them."""
+    return list(_gen.ENTRIES) + list(_VECTOR)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation with its parameters bound.
+
+    ``f``, ``df``, ``d2f`` take an array of any shape (0-d included) and return an array of the
+    same shape and floating dtype (float32 stays float32; integers become float64).
+    ``vjp(z, g)`` is ``g * f'(z)``, the backward step ``dZ = dA ⊙ f'(Z)``.
+    """
+
+    name: str
+    params: dict[str, float] = field(default_factory=dict)
+    title: str = ""
+    kinks: tuple[float, ...] = ()
+    kink: str = ""
+    ulp_bounds: dict[str, float] = field(default_factory=dict)
+
+    def _call(self, which: str, z) -> np.ndarray:
+        z = as_real_array(z, "z")
+        fn: Callable = getattr(_gen, f"{self.name}_{which}")
+        with np.errstate(over="ignore", under="ignore"):
+            return shaped_like(fn(z, **self.params), z)
+
+    def f(self, z) -> np.ndarray:
+        """f(z), elementwise."""
+        return self._call("f", z)
+
+    def df(self, z) -> np.ndarray:
+        """f'(z), elementwise, with the documented convention at kinks."""
+        return self._call("df", z)
+
+    def d2f(self, z) -> np.ndarray:
+        """f''(z), elementwise."""
+        return self._call("d2f", z)
+
+    def f_df(self, z) -> tuple[np.ndarray, np.ndarray]:
+        """(f(z), f'(z)) computed together, sharing common subexpressions."""
+        z = as_real_array(z, "z")
+        with np.errstate(over="ignore", under="ignore"):
+            a, d = getattr(_gen, f"{self.name}_f_df")(z, **self.params)
+        return shaped_like(a, z), shaped_like(d, z)
+
+    def vjp(self, z, g) -> np.ndarray:
+        """Vector-Jacobian product g ⊙ f'(z): the gradient with respect to z given dL/df = g."""
+        z = as_real_array(z, "z")
+        g = as_real_array(g, "g")
+        if g.shape != z.shape:
+            raise ValueError(f"g must have the shape of z {z.shape}, got {g.shape}")
+        return (g * self.df(z)).astype(np.result_type(z, g), copy=False)
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"nnref.activations.get({self.name!r}{args})"
+
+
+def get(name: str, **params: float):
+    """The activation registered under ``name``, with its parameters bound.
+
+    Raises ValueError listing the known names for an unknown name, and TypeError/ValueError naming
+    the parameter for an unknown or invalid parameter (parameters must be finite and > 0).
+    """
+    if not isinstance(name, str) or name not in names():
+        raise ValueError(f"unknown activation {name!r}; known activations: {', '.join(names())}")
+    if name in _VECTOR:
+        vector = importlib.import_module("nnref._vector")
+        return vector.get(name, **params)
+    meta = _gen.ENTRIES[name]
+    bound = check_params(f"activation {name!r}", params, meta["params"], positive=frozenset(meta["params"]))
+    return Activation(
+        name=name,
+        params=bound,
+        title=meta["title"],
+        kinks=tuple(meta["kinks"]),
+        kink=meta["kink"],
+        ulp_bounds=dict(meta["ulp_bounds"]),
+    )
