@@ -23,12 +23,12 @@ from derivations.symbols import alpha, z
 _e = sp.E
 _erfc1 = sp.erfc(1 / sp.sqrt(2))
 SELU_ALPHA = -sp.sqrt(2 / sp.pi) / (_erfc1 * sp.exp(sp.Rational(1, 2)) - 1)
-SELU_LAMBDA = (1 - _erfc1 * sp.sqrt(_e)) * sp.sqrt(2 * sp.pi) / sp.sqrt(
-    2 * sp.erfc(sp.sqrt(2)) * _e**2
-    + sp.pi * _erfc1**2 * _e
-    - 2 * (2 + sp.pi) * _erfc1 * sp.sqrt(_e)
-    + sp.pi
-    + 2
+SELU_LAMBDA = (
+    (1 - _erfc1 * sp.sqrt(_e))
+    * sp.sqrt(2 * sp.pi)
+    / sp.sqrt(
+        2 * sp.erfc(sp.sqrt(2)) * _e**2 + sp.pi * _erfc1**2 * _e - 2 * (2 + sp.pi) * _erfc1 * sp.sqrt(_e) + sp.pi + 2
+    )
 )
 
 
@@ -171,8 +171,7 @@ ENTRIES: tuple[Activation, ...] = (
         reference="Clevert, Unterthiner & Hochreiter (2016)",
         kink="elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).",
         kinks=(0.0,),
-        why=expm1.why
-        + " The unused branch is guarded with min(z, 0), because numpy evaluates both branches.",
+        why=expm1.why + " The unused branch is guarded with min(z, 0), because numpy evaluates both branches.",
     ),
     Activation(
         name="selu",

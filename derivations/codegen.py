@@ -20,7 +20,6 @@ from pathlib import Path
 import sympy as sp
 
 from derivations.printer import numpy_code
-from derivations.symbols import z
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = (

@@ -11,8 +11,8 @@ array([0.25, 0.  , 0.  ])
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

@@ -1,0 +1,138 @@
+"""The loss registry: value (a float, the mean over the m examples) and its exact gradient.
+
+Arrays are (units, m): one example per column (higher dimensions: every axis after the first
+counts examples). ``value(y_hat, y)`` is
+J = (1/m) Σ_examples Σ_units ℓ(ŷ, y), and ``grad(y_hat, y)`` is ∂J/∂ŷ, shaped like ``y_hat``, with
+the 1/m included. A 1-d input is m examples of one unit; a 0-d input is one example. The formulas
+are printed by ``nnref derive`` from ``derivations/losses.py``.
+
+>>> import numpy as np, nnref.losses as L
+>>> L.get("binary_cross_entropy_with_logits").grad(np.array([[800.0, -800.0]]), np.array([[1.0, 0.0]]))
+array([[0., 0.]])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnref._arrays import as_real_array, check_params
+from nnref._generated import losses as _gen
+from nnref._generated import softmax as _softmax
+
+
+def names() -> list[str]:
+    """The registry names, in the order the derivations list them."""
+    return list(_gen.ENTRIES)
+
+
+def _examples(arr: np.ndarray, classes_on_axis0: bool) -> int:
+    """m: the columns of a (units, m) array; a 1-d array is m examples of one unit, except for the
+    class losses, where axis 0 is always the classes axis (a 1-d array is one example)."""
+    if arr.ndim == 0:
+        return 1
+    if arr.ndim == 1:
+        return 1 if classes_on_axis0 else arr.shape[0]
+    return int(np.prod(arr.shape[1:]))
+
+
+def _check_domain(name: str, x: np.ndarray, y: np.ndarray, input_name: str) -> None:
+    def fail(arg, what, values):
+        bad = values.ravel()[0] if values.size else None
+        raise ValueError(f"loss {name!r}: {arg} must satisfy {what}; found {bad!r}")
+
+    if name == "binary_cross_entropy":
+        out = x[(x <= 0) | (x >= 1)]
+        if out.size:
+            fail("y_hat", "0 < y_hat < 1 (a probability; for logits use binary_cross_entropy_with_logits)", out)
+    if name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+        out = y[(y < 0) | (y > 1)]
+        if out.size:
+            fail("y", "0 <= y <= 1", out)
+    if name == "hinge":
+        out = y[(y != 1) & (y != -1)]
+        if out.size:
+            fail("y", "y in {-1, +1} (hinge labels; map 0/1 labels with 2*y - 1)", out)
+    if name == "categorical_cross_entropy":
+        out = x[(x <= 0) | (x > 1)]
+        if out.size:
+            fail("y_hat", "0 < y_hat <= 1 (class probabilities)", out)
+    if name in ("categorical_cross_entropy", "softmax_cross_entropy"):
+        out = y[y < 0]
+        if out.size:
+            fail("y", "y >= 0", out)
+        if y.ndim == 0:
+            raise ValueError(f"loss {name!r}: y must have a classes axis 0, got a scalar")
+        sums = np.sum(y, axis=0)
+        off = sums[np.abs(sums - 1) > 1e-6 * y.shape[0]]
+        if np.size(off):
+            fail("y", "each column summing to 1 (one-hot or probabilities along axis 0)", np.asarray(off))
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss with its parameters bound. See the module docstring for the conventions."""
+
+    name: str
+    params: dict[str, float] = field(default_factory=dict)
+    title: str = ""
+    input: str = "y_hat"
+    domain: str = ""
+    vector: bool = False
+
+    @property
+    def _classes(self) -> bool:
+        return self.name in ("categorical_cross_entropy", "softmax_cross_entropy")
+
+    def _prepare(self, y_hat, y) -> tuple[np.ndarray, np.ndarray]:
+        x = as_real_array(y_hat, self.input if self.input != "y_hat" else "y_hat")
+        t = as_real_array(y, "y")
+        if x.shape != t.shape:
+            raise ValueError(
+                f"loss {self.name!r}: y_hat has shape {x.shape} but y has shape {t.shape}; they must match"
+            )
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"loss {self.name!r}: y_hat must be finite; it has NaN or inf entries")
+        if not np.all(np.isfinite(t)):
+            raise ValueError(f"loss {self.name!r}: y must be finite; it has NaN or inf entries")
+        _check_domain(self.name, x, t, self.input)
+        return x, t.astype(x.dtype, copy=False)
+
+    def _terms(self, x, t):
+        if self.vector:
+            return -t * _softmax.log_softmax(x)
+        return getattr(_gen, f"{self.name}_value")(x, t, **self.params)
+
+    def value(self, y_hat, y) -> float:
+        """The cost J = (1/m) Σ ℓ, as a Python float."""
+        x, t = self._prepare(y_hat, y)
+        with np.errstate(over="ignore", under="ignore"):
+            terms = np.broadcast_to(self._terms(x, t), x.shape)
+        return float(np.sum(terms, dtype=np.float64) / _examples(x, self._classes))
+
+    def grad(self, y_hat, y) -> np.ndarray:
+        """∂J/∂ŷ (or ∂J/∂z for the losses on logits), shaped like y_hat, 1/m included."""
+        x, t = self._prepare(y_hat, y)
+        with np.errstate(over="ignore", under="ignore"):
+            if self.vector:
+                g = _softmax.softmax(x) * np.sum(t, axis=0, keepdims=True) - t
+            else:
+                g = getattr(_gen, f"{self.name}_grad")(x, t, **self.params)
+        out = np.empty(x.shape, dtype=x.dtype)
+        out[...] = g
+        out /= _examples(x, self._classes)
+        return out
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"nnref.losses.get({self.name!r}{args})"
+
+
+def get(name: str, **params: float) -> Loss:
+    """The loss registered under ``name``; unknown names raise ValueError listing the known ones."""
+    if not isinstance(name, str) or name not in _gen.ENTRIES:
+        raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(names())}")
+    meta = _gen.ENTRIES[name]
+    bound = check_params(f"loss {name!r}", params, meta["params"], positive=frozenset(meta["params"]))
+    return Loss(name, bound, meta["title"], meta["input"], meta["domain"], meta["vector"])

@@ -1,0 +1,199 @@
+"""Losses: the contract, gradients against finite differences and mpmath, fused identities, bad input."""
+
+from __future__ import annotations
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+import nnref.activations as A
+import nnref.losses as L
+from derivations.losses import LOSSES, fused_identities
+from derivations.neuron import identities as neuron_identities
+from derivations.softmax import identities as softmax_identities
+from nnref import gradcheck
+
+RNG = np.random.default_rng(7)
+
+
+def sample(name: str, shape=(3, 5), dtype=np.float64):
+    """A valid (y_hat, y) pair for the loss, random but inside its domain."""
+    if name == "binary_cross_entropy":
+        return RNG.uniform(0.05, 0.95, shape).astype(dtype), RNG.integers(0, 2, shape).astype(dtype)
+    if name == "binary_cross_entropy_with_logits":
+        return RNG.normal(0, 3, shape).astype(dtype), RNG.uniform(0, 1, shape).astype(dtype)
+    if name in ("categorical_cross_entropy", "softmax_cross_entropy"):
+        labels = RNG.integers(0, shape[0], shape[1:])
+        y = np.moveaxis(np.eye(shape[0], dtype=dtype)[labels], -1, 0)
+        logits = RNG.normal(0, 2, shape).astype(dtype)
+        return (A.get("softmax").f(logits) if name.startswith("categorical") else logits), y
+    if name == "hinge":
+        return RNG.normal(0, 2, shape).astype(dtype), RNG.choice([-1.0, 1.0], shape).astype(dtype)
+    return RNG.normal(0, 2, shape).astype(dtype), RNG.normal(0, 2, shape).astype(dtype)
+
+
+KINKS = {"mae": lambda yh, y: np.abs(yh - y) < 1e-4, "hinge": lambda yh, y: np.abs(y * yh - 1) < 1e-4}
+
+
+@pytest.mark.parametrize("name", L.names())
+def test_gradient_is_the_gradient_of_value(name):
+    loss = L.get(name)
+    y_hat, y = sample(name)
+    kink = KINKS.get(name)
+    report = gradcheck.check_gradient(
+        lambda v: loss.value(v, y),
+        loss.grad(y_hat, y),
+        y_hat,
+        kinks=(lambda x, h: kink(x, y)) if kink else None,
+    )
+    assert report.ok, f"{name}: {report}"
+
+
+SHAPE_CASES = [
+    (name, shape)
+    for name in L.names()
+    for shape in [(), (4,), (2, 3), (2, 3, 2)]
+    # The class losses need a classes axis: their scalar case is an error, tested below.
+    if shape or name not in ("categorical_cross_entropy", "softmax_cross_entropy")
+]
+
+
+@pytest.mark.parametrize("name, shape", SHAPE_CASES, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: d.__name__)
+def test_shapes_and_dtypes(name, shape, dtype):
+    y_hat, y = sample(name, shape if shape else (), dtype) if shape else sample(name, (1, 1), dtype)
+    if not shape:
+        y_hat, y = y_hat.reshape(()), y.reshape(())
+    loss = L.get(name)
+    g = loss.grad(y_hat, y)
+    assert g.shape == np.shape(y_hat) and g.dtype == dtype
+    assert isinstance(loss.value(y_hat, y), float)
+
+
+def test_value_is_mean_over_examples_and_sum_over_units():
+    y_hat = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    y = np.zeros_like(y_hat)
+    assert L.get("mse").value(y_hat, y) == pytest.approx((1 + 4 + 9) / 3)
+    assert L.get("mse").grad(y_hat, y)[0, 2] == pytest.approx(2 * 3 / 3)
+
+
+def test_notebook_cost_matches_the_formula():
+    AL = np.array([[0.8, 0.9, 0.4]])
+    Y = np.array([[1.0, 1.0, 0.0]])
+    expected = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+    assert L.get("binary_cross_entropy").value(AL, Y) == pytest.approx(expected, rel=1e-15)
+
+
+def _ulp(computed: float, true) -> float:
+    true_f = float(true)
+    return float(abs(mp.mpf(computed) - true) / np.spacing(abs(true_f))) if true_f else abs(computed)
+
+
+@pytest.mark.parametrize("z", [-800.0, -40.0, -1e-10, 0.0, 3.5, 40.0, 800.0])
+@pytest.mark.parametrize("y", [0.0, 0.3, 1.0])
+def test_bce_with_logits_extremes_against_mpmath(z, y):
+    mp.mp.dps = 400
+    loss = L.get("binary_cross_entropy_with_logits")
+    zz, yy = mp.mpf(z), mp.mpf(y)
+    s = 1 / (1 + mp.exp(-zz))
+    true_value = -(yy * mp.log(s) + (1 - yy) * mp.log(1 - s))
+    true_grad = s - yy
+    value = loss.value(np.array([z]), np.array([y]))
+    grad = loss.grad(np.array([z]), np.array([y]))[0]
+    assert _ulp(value, true_value) <= 4, f"value at z={z}, y={y}: {value} vs {mp.nstr(true_value, 20)}"
+    if float(true_grad) != 0 and abs(float(true_grad)) > 1e-300:
+        assert _ulp(grad, true_grad) <= 4 or y not in (0.0, 1.0), f"grad at z={z}, y={y}: {grad} vs {true_grad}"
+
+
+def test_fused_identities_are_derived():
+    for ident in fused_identities():
+        assert ident.proven, ident.name
+
+
+def test_softmax_identities_are_derived():
+    for ident in softmax_identities():
+        assert ident.proven, ident.name
+
+
+def test_neuron_identities_are_derived():
+    for ident in neuron_identities():
+        assert ident.proven, ident.name
+
+
+def test_a_wrong_identity_is_not_proven():
+    import sympy as sp
+
+    from derivations.identities import prove
+
+    zz = sp.Symbol("z", real=True)
+    assert not prove("wrong", "", sp.diff(1 / (1 + sp.exp(-zz)), zz), 1 / (1 + sp.exp(-zz))).proven
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_vector_activation_jacobian_and_vjp(name):
+    act = A.get(name)
+    z = RNG.normal(0, 2, 4)
+    J = act.jacobian(z)
+    fd = np.stack(
+        [
+            gradcheck.elementwise_derivative(
+                lambda t, i=i: act.f(z + (np.arange(4) == i) * (t - z[i]))[:, None].T[0], np.full(4, z[i])
+            )
+            for i in range(4)
+        ]
+    )
+    # fd[i, k] = d f_k / d z_i  ->  J[k, i]
+    assert np.allclose(J, fd.T, rtol=1e-8, atol=1e-10)
+    g = RNG.normal(size=(4, 3))
+    zz = RNG.normal(size=(4, 3))
+    for col in range(3):
+        assert np.allclose(act.vjp(zz, g)[:, col], act.jacobian(zz[:, col]).T @ g[:, col])
+
+
+def test_softmax_does_not_overflow_and_sums_to_one():
+    z = np.array([[1000.0, -1000.0], [0.0, -1000.0], [-1000.0, 1000.0]])
+    with np.errstate(all="raise"):
+        p = A.get("softmax").f(z)
+        logp = A.get("log_softmax").f(z)
+    assert np.allclose(p.sum(axis=0), 1.0)
+    assert logp[1, 0] == -1000.0 and np.isfinite(logp).all()
+
+
+@pytest.mark.parametrize(
+    "name, y_hat, y, match",
+    [
+        ("mse", [[1.0, 2.0]], [[1.0]], "shape"),
+        ("mse", [["a", "b"]], [[1.0, 2.0]], "y_hat"),
+        ("mse", np.array([[1.0, None]], dtype=object), [[1.0, 2.0]], "y_hat"),
+        ("mse", [[1.0, np.nan]], [[1.0, 2.0]], "y_hat must be finite"),
+        ("binary_cross_entropy", [[0.0, 0.5]], [[0.0, 1.0]], "y_hat must satisfy 0 < y_hat < 1"),
+        ("binary_cross_entropy", [[0.2, 0.5]], [[2.0, 1.0]], "y must satisfy"),
+        ("hinge", [[0.2, 0.5]], [[0.0, 1.0]], r"y must satisfy y in \{-1, \+1\}"),
+        ("categorical_cross_entropy", [[0.5, 0.5], [0.5, 0.5]], [[1.0, 1.0], [1.0, 0.0]], "summing to 1"),
+        ("softmax_cross_entropy", 1.0, 1.0, "classes axis"),
+    ],
+)
+def test_bad_input_names_the_argument(name, y_hat, y, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        L.get(name).value(y_hat, y)
+
+
+def test_unknown_name_lists_known_ones():
+    with pytest.raises(ValueError, match="known losses: mse, mae"):
+        L.get("cross_entropyy")
+
+
+def test_bad_parameter():
+    with pytest.raises(ValueError, match="delta must be > 0"):
+        L.get("huber", delta=-1)
+    with pytest.raises(TypeError, match="unknown parameter"):
+        L.get("mse", delta=1)
+
+
+@pytest.mark.parametrize("name", [n for n in LOSSES if not LOSSES[n].vector])
+def test_stable_forms_print_no_select(name):
+    from derivations.printer import numpy_code
+
+    entry = LOSSES[name]
+    for expr in (entry.code_value, entry.code_grad):
+        assert "numpy.select" not in numpy_code(expr)
