@@ -16,7 +16,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from derivations.functions import expm1, log_sigmoid, ncdf, sech2, sigmoid, softplus, tanh
+from derivations.functions import expm1, log_sigmoid, ncdf, sech2, sigmoid, softplus, tanh, xncdf
 from derivations.symbols import alpha, z
 
 #: SELU's constants in closed form (Klambauer et al. 2017, eq. 14), not the rounded decimals.
@@ -55,6 +55,11 @@ class Activation:
     #: {"df": (bound, reason)}; empty means the project-wide 4 ULP holds for f and f'.
     ulp_bounds: dict[str, tuple[float, str]] = field(default_factory=dict)
     vector: bool = False
+    #: f' and f'' are evaluated at clip(z, -saturate, saturate): beyond it they equal their limits
+    #: in float64 (|difference| < 1e-300) while the closed form would compute inf·0 = NaN.
+    saturate: float | None = None
+    #: Patch f' with a Taylor polynomial about each interior zero (see derivations/taylor.py).
+    patch_zeros: bool = True
 
     # ---- what SymPy says about the textbook definition -------------------------------------
     @cached_property
@@ -71,12 +76,41 @@ class Activation:
         return self.f if self.stable is None else self.stable
 
     @cached_property
-    def code_df(self) -> sp.Expr:
+    def closed_df(self) -> sp.Expr:
+        """The stable f' before patches and saturation (what the proofs compare)."""
         return self.stable_df if self.stable_df is not None else sp.diff(self.code_f, z)
 
     @cached_property
+    def closed_d2f(self) -> sp.Expr:
+        return self.stable_d2f if self.stable_d2f is not None else sp.diff(self.closed_df, z)
+
+    @cached_property
+    def patches(self) -> list:
+        if not self.patch_zeros or self.df.has(
+            sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min
+        ):
+            return []
+        from derivations.taylor import patched
+
+        return patched(self.closed_df, self.df, self.params)[1]
+
+    @cached_property
+    def code_df(self) -> sp.Expr:
+        expr = self.closed_df
+        if self.patches:
+            from derivations.taylor import patched
+
+            expr = patched(self.closed_df, self.df, self.params)[0]
+        return self._saturated(expr)
+
+    @cached_property
     def code_d2f(self) -> sp.Expr:
-        return self.stable_d2f if self.stable_d2f is not None else sp.diff(self.code_df, z)
+        return self._saturated(self.closed_d2f)
+
+    def _saturated(self, expr: sp.Expr) -> sp.Expr:
+        if self.saturate is None:
+            return expr
+        return expr.subs(z, sp.Min(sp.Max(z, -self.saturate), self.saturate))
 
     @property
     def symbols(self) -> dict[str, sp.Symbol]:
@@ -206,7 +240,8 @@ ENTRIES: tuple[Activation, ...] = (
         stable_d2f=-2 * sp.sign(z) / (1 + sp.Abs(z)) ** 3,
         summary="Like tanh, but approaches ±1 polynomially rather than exponentially.",
         reference="Bergstra et al. (2009)",
-        kink="softsign''(0) = 0 (sign(0) = 0); f and f' are smooth, f'' jumps at 0.",
+        kink="softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.",
+        kinks=(0.0,),
         why=(
             "SymPy's derivative 1/(|z|+1) − z·sign(z)/(|z|+1)² subtracts two nearly equal terms "
             "for large |z| (236 ULP measured); 1/(1+|z|)² has no subtraction."
@@ -216,7 +251,18 @@ ENTRIES: tuple[Activation, ...] = (
         name="gelu",
         title="GELU (exact, with erf)",
         f=z / 2 * (1 + sp.erf(z / sp.sqrt(2))),
-        stable=z * ncdf(z),
+        stable=xncdf(z),
+        saturate=40.0,
+        ulp_bounds={
+            "f": (
+                6.0,
+                "SciPy's erfcx carries up to 2.4 ULP; with exp(-z²/2) and three products the measured worst is 5.6 ULP near z = -1.45.",
+            ),
+            "d2f": (
+                400.0,
+                "f'' = (2 - z²)φ(z): for z > 37 φ(z) is subnormal, so its product loses digits; measured 306 ULP at z = 37.8.",
+            ),
+        },
         summary="z·Φ(z), Φ the standard normal CDF: weighs z by how likely a standard normal is below it.",
         reference="Hendrycks & Gimpel (2016), Gaussian error linear units",
         why=ncdf.why,
@@ -226,6 +272,18 @@ ENTRIES: tuple[Activation, ...] = (
         title="GELU (tanh approximation)",
         f=z / 2 * (1 + sp.tanh(_u_gelu_tanh)),
         stable=z * sigmoid(2 * _u_gelu_tanh),
+        saturate=40.0,
+        ulp_bounds={
+            "f": (
+                1000.0,
+                "σ(2u) has condition number |2u|; for z < -10 the rounding of u = √(2/π)(z + 0.044715z³) alone costs hundreds of ULP (696 measured at z = -20.8). A double-double u would remove it.",
+            ),
+            "df": (
+                1e16,
+                "Below z ≈ -20.5, σ(2u) is subnormal while f' is still normal (about 1e-305): all digits are lost there. Above z = -20 the error is set by the same conditioning as f.",
+            ),
+            "d2f": (1e16, "As for f': subnormal intermediates below z ≈ -20.5."),
+        },
         summary="The tanh approximation of GELU: (1 + tanh(u))/2 = σ(2u), u = √(2/π)(z + 0.044715 z³).",
         reference="Hendrycks & Gimpel (2016)",
         why="1 + tanh(u) cancels to 0 for u < −19; σ(2u) is the same number without the subtraction.",
@@ -235,6 +293,12 @@ ENTRIES: tuple[Activation, ...] = (
         title="SiLU (swish)",
         f=z / (1 + sp.exp(-z)),
         stable=z * sigmoid(z),
+        ulp_bounds={
+            "d2f": (
+                1500.0,
+                "f'' has interior zeros at z ≈ ±2.3994, where the closed form cancels (1.2e3 ULP measured); only f' is patched.",
+            )
+        },
         summary="z·σ(z): smooth, non-monotonic, with a global minimum at z ≈ −1.2785.",
         reference="Elfwing, Uchibe & Doya (2018); Ramachandran, Zoph & Le (2017)",
         why=sigmoid.why,
@@ -244,6 +308,12 @@ ENTRIES: tuple[Activation, ...] = (
         title="Mish",
         f=z * sp.tanh(sp.log(1 + sp.exp(z))),
         stable=z * tanh(softplus(z)),
+        ulp_bounds={
+            "d2f": (
+                60.0,
+                "f'' has interior zeros and, for large z, sums terms of opposite sign (45.6 ULP measured at z = 33.4); only f' is patched.",
+            )
+        },
         summary="z·tanh(softplus(z)): smooth, non-monotonic, with a global minimum at z ≈ −1.1924.",
         reference="Misra (2019), Mish: a self regularized non-monotonic activation function",
         why=softplus.why,
@@ -252,6 +322,8 @@ ENTRIES: tuple[Activation, ...] = (
         name="hard_sigmoid",
         title="Hard sigmoid",
         f=_pw((0, z <= -3), (1, z >= 3), (z / 6 + sp.Rational(1, 2), True)),
+        # (z + 3)/6: z + 3 is exact near -3 (Sterbenz), where z/6 + 1/2 cancels (2.7 ULP measured).
+        stable=_pw((0, z <= -3), (1, z >= 3), (sp.Mul(z + 3, sp.Rational(1, 6), evaluate=False), True)),
         summary="A piecewise-linear sigmoid: relu6(z + 3)/6.",
         reference="Howard et al. (2019), Searching for MobileNetV3",
         kink="hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.",
@@ -270,6 +342,8 @@ ENTRIES: tuple[Activation, ...] = (
         name="hard_swish",
         title="Hard swish",
         f=_pw((0, z <= -3), (z, z >= 3), (z * (z + 3) / 6, True)),
+        # (2z + 3)/6: exact subtraction next to the zero of f' at -1.5 (z/3 + 1/2: 5.3 ULP measured).
+        stable_df=_pw((0, z <= -3), (1, z >= 3), (sp.Mul(2 * z + 3, sp.Rational(1, 6), evaluate=False), True)),
         summary="z·hard_sigmoid(z): a piecewise-quadratic swish.",
         reference="Howard et al. (2019), Searching for MobileNetV3",
         kink="hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).",

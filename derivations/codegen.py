@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from derivations.printer import numpy_code
+from derivations.printer import fold_constants, numpy_code
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = (
@@ -45,6 +45,8 @@ def producer(fn: Callable[[], dict[str, str]]) -> Callable[[], dict[str, str]]:
 def _cse_body(exprs: list[sp.Expr], indent: str = "    ") -> tuple[list[str], list[str]]:
     """Common-subexpression elimination, then print: (assignment lines, printed results)."""
     symbols = sp.numbered_symbols("t")
+    # Fold constants first: CSE would otherwise pull pieces of SELU's λα out as runtime float math.
+    exprs = [fold_constants(e) for e in exprs]
     replacements, reduced = sp.cse(exprs, symbols=symbols, order="canonical")
     lines = [f"{indent}{sym} = {numpy_code(value)}" for sym, value in replacements]
     return lines, [numpy_code(e) for e in reduced]

@@ -173,6 +173,38 @@ class npdf(StableFunction):
             return True
 
 
+class xncdf(StableFunction):
+    r""":math:`u\,\Phi(u)`, formed before Φ's tail underflows (GELU itself)."""
+
+    latex_template = r"{0}\,\Phi\left({0}\right)"
+    numpy_template = "nnref._primitives.x_ndtr({0})"
+    why = "u·Φ(u) is a normal number down to u ≈ −37.7 where Φ(u) alone is already subnormal."
+
+    @classmethod
+    def textbook(cls, u):
+        return u * ncdf.textbook(u)
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return ncdf(u) + xnpdf(u)
+
+
+class xnpdf(StableFunction):
+    r""":math:`u\,\varphi(u)`, formed before φ's tail underflows, and 0 (not inf·0) for huge |u|."""
+
+    latex_template = r"{0}\,\varphi\left({0}\right)"
+    numpy_template = "nnref._primitives.x_npdf({0})"
+    why = "u·φ(u) stays normal where φ(u) is subnormal, and is 0 rather than NaN at |u| = 1e308."
+
+    @classmethod
+    def textbook(cls, u):
+        return u * npdf.textbook(u)
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return npdf(u) - u * xnpdf(u)
+
+
 class expm1(StableFunction):
     r""":math:`e^u - 1` without cancellation near 0."""
 
@@ -204,11 +236,12 @@ class log1p(StableFunction):
 
 
 #: Every block, for printing, rewriting and the docs.
-BLOCKS: tuple[type[StableFunction], ...] = (sigmoid, softplus, sech2, tanh, ncdf, npdf, expm1, log1p)
+BLOCKS: tuple[type[StableFunction], ...] = (sigmoid, softplus, sech2, tanh, xncdf, xnpdf, ncdf, npdf, expm1, log1p)
 
 
 def to_textbook(expr: sp.Expr) -> sp.Expr:
     """Replace every stable block by its textbook definition (for proofs and mpmath references)."""
+    expr = expr.replace(lambda e: hasattr(e, "dd_textbook"), lambda e: e.dd_textbook())
     for block in BLOCKS:
         expr = expr.replace(block, lambda u, _b=block: _b.textbook(u))
     return expr

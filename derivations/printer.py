@@ -22,7 +22,7 @@ def fold_constants(expr: sp.Expr) -> sp.Expr:
     """Replace every maximal numeric subexpression that is not an integer by one rounded Float."""
 
     def fold(e):
-        if isinstance(e, StableFunction) and e.args[0].is_number:
+        if isinstance(e, StableFunction) and e.args[0].is_number:  # e.g. sigmoid(0)
             return sp.Float(float(sp.N(e, 50)))
         if e.is_number and not e.is_Integer and not isinstance(e, sp.Float):
             if e.is_Rational and e.q in (2, 4, 8):  # exact in binary: keep as written
@@ -51,7 +51,7 @@ class NnrefPrinter(SciPyPrinter):
         super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
 
     def _print(self, expr, **kwargs):
-        if isinstance(expr, StableFunction):
+        if isinstance(expr, sp.Function) and hasattr(expr, "numpy_code"):
             return expr.numpy_code(self)
         return super()._print(expr, **kwargs)
 

@@ -69,3 +69,24 @@ def ndtr(u):
     left = 0.5 * _exp_minus_half_square(ut) * scipy.special.erfcx(ut * -_INV_SQRT_2)
     left = np.where(u < _UNDERFLOW, 0.0, left)
     return np.where(tail, left, body).astype(dtype, copy=False)
+
+
+def x_npdf(u):
+    r""":math:`u\,\varphi(u)`, multiplied by u before the exponential so the tail stays normal longer,
+    and 0 (not inf·0 = NaN) for huge |u|."""
+    u, dtype = _as_float64(u)
+    inside = np.abs(u) <= -_UNDERFLOW
+    uu = np.where(inside, u, 0.0)
+    return np.where(inside, (uu * _INV_SQRT_2PI) * _exp_minus_half_square(uu), 0.0).astype(dtype, copy=False)
+
+
+def x_ndtr(u):
+    r""":math:`u\,\Phi(u)` (the GELU): in the left tail u·erfcx(−u/√2)/2 is formed before the tiny
+    exp(−u²/2), so the result is a normal number down to u ≈ −37.7 where Φ(u) alone is subnormal."""
+    u, dtype = _as_float64(u)
+    tail = u < _TAIL
+    body = u * (0.5 * scipy.special.erfc(np.where(tail, 0.0, u) * -_INV_SQRT_2))
+    ut = np.where(tail & (u >= _UNDERFLOW), u, _TAIL)
+    left = (ut * (0.5 * scipy.special.erfcx(ut * -_INV_SQRT_2))) * _exp_minus_half_square(ut)
+    left = np.where(u < _UNDERFLOW, 0.0, left)
+    return np.where(tail, left, body).astype(dtype, copy=False)

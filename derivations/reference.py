@@ -1,0 +1,190 @@
+"""mpmath references and the ULP metric: the yardstick every generated function is measured with.
+
+The reference is always the *textbook* expression (``entry.f``, ``entry.df``, ``entry.d2f``),
+never the stable form, evaluated by mpmath at a precision high enough that the reference itself
+is exact in float64: 40 digits plus one per 2.3 units of |z| (``1 + exp(-745)`` needs over 330
+digits; at 60 digits mpmath's ``log(1 + exp(-136))`` is wrong in the third digit).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import mpmath as mp
+import numpy as np
+import sympy as sp
+
+from derivations.functions import to_textbook
+from derivations.symbols import z
+
+TINY = np.finfo(np.float64).tiny  # the smallest normal float64
+
+
+def full_range_grid(extra=()) -> np.ndarray:
+    """Both signs of magnitudes 1e-300 … 1e3, dense steps in [-40, 40], ±0, ±708, ±745, ±1e308."""
+    mags = np.logspace(-300, 3, 152)
+    dense = np.linspace(-40.0, 40.0, 401)
+    special = [0.0, 708.0, -708.0, 745.0, -745.0, 1e308, -1e308, 1.0, -1.0, 3.0, -3.0]
+    grid = np.concatenate([mags, -mags, dense, special, np.asarray(extra, dtype=np.float64)])
+    return np.unique(grid)
+
+
+def points_near_zeros(entry) -> np.ndarray:
+    """Where a closed form loses most: on and around each interior zero of f' (the patch edges too)."""
+    pts = []
+    for patch in entry.patches:
+        z0 = patch.z0
+        offsets = np.logspace(-17, 0, 69)
+        pts += [z0, *(z0 + offsets), *(z0 - offsets), *np.linspace(z0 - 0.7, z0 + 0.7, 281)]
+    return np.asarray(pts, dtype=np.float64)
+
+
+def precision_for(x: float) -> int:
+    """Digits that keep the textbook forms exact at x: exp(±x) terms for large |x|, and the
+    cancellation of O(x) terms against O(1) ones (e.g. exp(x) - 1) for tiny |x|."""
+    extra = abs(x) / 2.3 if abs(x) > 1 else (-np.log10(abs(x)) if x != 0 else 0.0)
+    return int(min(40 + extra, 560))
+
+
+def _prepare(expr: sp.Expr, params: dict[str, float] | None):
+    expr = to_textbook(expr)
+    expr = expr.replace(sp.DiracDelta, lambda *a: sp.Integer(0))
+    expr = expr.rewrite(sp.Piecewise) if expr.has(sp.Heaviside, sp.Max, sp.Min) else expr
+    expr = expr.subs({sp.Symbol(k, positive=True): v for k, v in (params or {}).items()})
+    return expr
+
+
+_EXPR_CACHE: dict[str, sp.Expr] = {}
+
+
+def _key(expr: sp.Expr) -> str:
+    key = sp.srepr(expr)
+    _EXPR_CACHE[key] = expr
+    return key
+
+
+@functools.lru_cache(maxsize=512)
+def _lambdified(key: str, params_key: tuple):
+    return sp.lambdify(z, _prepare(_EXPR_CACHE[key], dict(params_key)), modules="mpmath")
+
+
+def _evaluate(fn, x: float, dps: int):
+    with mp.workdps(dps):
+        try:
+            value = fn(mp.mpf(x))
+            return +mp.mpf(value)
+        except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+            return mp.nan
+
+
+def _stable_value(fn, x: float):
+    """Evaluate at two precisions and raise both until they agree far beyond float64: a textbook
+    form can cancel hundreds of digits (1 + erf(-26.4) is 1e-305), and only agreement shows it didn't."""
+    dps = precision_for(x)
+    while True:
+        a, b = _evaluate(fn, x, dps), _evaluate(fn, x, dps + 40)
+        if not (mp.isfinite(a) and mp.isfinite(b)):
+            return b
+        if a == 0 and b == 0 and dps < 1200:
+            # Exactly zero at both precisions may be total cancellation (1 + erf(-26.4)): confirm higher.
+            c = _evaluate(fn, x, 1200)
+            return c
+        if a == b or abs(a - b) <= abs(b) * mp.mpf(10) ** -30:
+            return b
+        if dps > 4000:
+            raise ArithmeticError(f"mpmath reference did not settle at x = {x!r}")
+        dps *= 2
+
+
+@functools.lru_cache(maxsize=256)
+def _reference_cached(key: str, params_key: tuple, points: tuple[float, ...]) -> tuple:
+    fn = _lambdified(key, params_key)
+    return tuple(_stable_value(fn, x) for x in points)
+
+
+def reference(expr: sp.Expr, points, params: dict[str, float] | None = None) -> list:
+    """The textbook expression at each point, as mpmath numbers (cached per process)."""
+    pts = tuple(float(p) for p in np.asarray(points, dtype=np.float64).ravel())
+    return list(_reference_cached(_key(expr), tuple(sorted((params or {}).items())), pts))
+
+
+def ulp_errors(computed, truth) -> tuple[np.ndarray, np.ndarray]:
+    """(ULP error where the truth is a normal float64 else NaN, bad mask: NaN/inf where the truth is finite).
+
+    Where the truth underflows below the smallest normal float64, the computed value must be finite
+    and smaller than it in magnitude (a subnormal or zero), which is what correct rounding gives.
+    """
+    computed = np.asarray(computed, dtype=np.float64).ravel()
+    errors = np.full(computed.shape, np.nan)
+    bad = np.zeros(computed.shape, dtype=bool)
+    for i, (c, t) in enumerate(zip(computed, truth)):
+        if not mp.isfinite(t):
+            continue
+        tf = float(t)
+        if not np.isfinite(c):
+            bad[i] = True
+            continue
+        if abs(tf) >= TINY and np.isfinite(tf):
+            errors[i] = float(abs(mp.mpf(float(c)) - t) / np.spacing(abs(tf)))
+        elif abs(c) > 2 * TINY:
+            errors[i] = float("inf")
+    return errors, bad
+
+
+@dataclass(frozen=True)
+class AccuracyRow:
+    name: str
+    which: str
+    max_ulp: float
+    median_ulp: float
+    worst_z: float
+    worst_value: float
+    worst_truth: float
+    nan_inf: int
+    n_points: int
+    bound: float
+
+    @property
+    def ok(self) -> bool:
+        return self.max_ulp <= self.bound and self.nan_inf == 0
+
+
+def measure(name: str, which: str, fn, expr: sp.Expr, params, bound: float, grid=None, exclude=()) -> AccuracyRow:
+    """Max/median ULP error of fn against the textbook expr; points in `exclude` (kinks, where
+    the value is a stated convention rather than a limit) are left out."""
+    grid = full_range_grid() if grid is None else grid
+    if len(exclude):
+        grid = grid[~np.isin(grid, np.asarray(exclude, dtype=np.float64))]
+    with np.errstate(all="ignore"):
+        computed = np.asarray(fn(grid), dtype=np.float64)
+    truth = reference(expr, grid, params)
+    errors, bad = ulp_errors(computed, truth)
+    valid = ~np.isnan(errors)
+    worst = int(np.nanargmax(np.where(valid, errors, -1.0))) if valid.any() else 0
+    return AccuracyRow(
+        name=name,
+        which=which,
+        max_ulp=float(np.max(errors[valid])) if valid.any() else 0.0,
+        median_ulp=float(np.median(errors[valid])) if valid.any() else 0.0,
+        worst_z=float(grid[worst]),
+        worst_value=float(computed[worst]),
+        worst_truth=float(truth[worst]),
+        nan_inf=int(np.count_nonzero(bad)),
+        n_points=int(valid.sum()),
+        bound=bound,
+    )
+
+
+def activation_accuracy(entry, which: str, grid=None) -> AccuracyRow:
+    """Max/median ULP error of the generated f, df or d2f of an activation against mpmath."""
+    from nnref import activations
+
+    act = activations.get(entry.name)
+    fn = getattr(act, which)
+    textbook = {"f": entry.f, "df": entry.df, "d2f": entry.d2f}[which]
+    if grid is None:
+        grid = full_range_grid(extra=points_near_zeros(entry))
+    # At a kink the derivative is a documented convention, tested on its own.
+    exclude = entry.kinks if (which != "f" or entry.name == "step") else ()
+    return measure(entry.name, which, fn, textbook, entry.params, entry.bound(which), grid, exclude)

@@ -1,0 +1,80 @@
+"""Every generated f, f' and f'' against mpmath over the full float64 range, in ULP.
+
+The bound is 4 ULP wherever the true value is a normal float64, unless the entry records its own
+measured bound with the reason next to it; and never a NaN or inf where the true value is finite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations.activations import ENTRIES
+from derivations.reference import activation_accuracy, full_range_grid, measure
+from derivations.symbols import z
+from nnref import gradcheck
+
+CASES = [(entry, which) for entry in ENTRIES for which in ("f", "df", "d2f")]
+
+
+@pytest.mark.parametrize("entry, which", CASES, ids=[f"{e.name}-{w}" for e, w in CASES])
+def test_ulp_error_within_bound(entry, which):
+    row = activation_accuracy(entry, which)
+    assert row.nan_inf == 0, f"{entry.name}.{which}: {row.nan_inf} NaN/inf where the true value is finite"
+    assert row.max_ulp <= row.bound, (
+        f"{entry.name}.{which}: {row.max_ulp:.3g} ULP at z = {row.worst_z!r}: "
+        f"computed {row.worst_value!r}, mpmath {row.worst_truth!r} (bound {row.bound:g})"
+    )
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.ulp_bounds], ids=lambda e: e.name)
+def test_every_recorded_bound_has_a_reason_and_is_needed(entry):
+    for which, (bound, reason) in entry.ulp_bounds.items():
+        assert bound > 4 and len(reason) > 20, f"{entry.name}.{which}: a bound needs a measured figure and a reason"
+        row = activation_accuracy(entry, which)
+        assert row.max_ulp > 4, f"{entry.name}.{which} now reaches 4 ULP ({row.max_ulp:.3g}): drop its bound"
+
+
+def test_the_check_can_fail():
+    """The naive lambdify of SymPy's sigmoid derivative fails the same check (NaN at -800, 6.7e15 ULP)."""
+    entry = next(e for e in ENTRIES if e.name == "sigmoid")
+    naive = sp.lambdify(z, entry.df, modules="numpy")
+    row = measure("sigmoid-naive", "df", naive, entry.df, {}, 4.0)
+    assert not row.ok
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_finite_differences_and_complex_step_agree_with_df(entry):
+    import nnref.activations as A
+
+    act = A.get(entry.name)
+    # Beyond |z| = 15 the Gaussian-like tails make the O(h²) truncation term dominate; accuracy there
+    # is the mpmath test's job.
+    zs = np.concatenate([np.linspace(-15, 15, 241), [-700.0, 700.0]])
+    zs = zs[np.all(np.abs(zs[:, None] - np.asarray(entry.kinks or [np.inf])[None, :]) > 1e-3, axis=1)]
+    h = gradcheck.optimal_step(np.float64, zs)
+    for label, fn, deriv, rtol in (("f'", act.f, act.df, 1e-5), ("f''", act.df, act.d2f, 1e-5)):
+        exact = deriv(zs)
+        fd = gradcheck.elementwise_derivative(fn, zs)
+        # Central differences: truncation O(h²) (inside rtol) plus round-off of about ε|f|/h.
+        allowed = rtol * np.abs(exact) + 8 * np.finfo(np.float64).eps * np.abs(fn(zs)) / h + 1e-300
+        worst = int(np.argmax(np.abs(fd - exact) / allowed))
+        assert np.abs(fd - exact)[worst] <= allowed[worst], (
+            f"{entry.name}: {label}({zs[worst]!r}) = {exact[worst]!r}, finite differences {fd[worst]!r}"
+        )
+    if not entry.kinks and not entry.f.has(sp.Abs, sp.Piecewise):
+        textbook = sp.lambdify(z, entry.f, modules=["numpy", "scipy"])
+        # Only where the textbook form itself is stable: at z = -15, 1 + erf(z/√2) is already 0 in
+        # float64 and the complex step of the textbook gelu is off by 1.4% (the stable form is not).
+        moderate = np.linspace(-4, 4, 33)
+        cs = gradcheck.elementwise_complex_step(textbook, moderate)
+        err = np.max(np.abs(cs - act.df(moderate)) / np.maximum(np.abs(cs), 1e-300))
+        # The complex step inherits the textbook formula's own rounding (mish: 2e-11 near z = -15).
+        assert err < 1e-9, f"{entry.name}: complex step differs from f' by {err:.3g} (relative)"
+
+
+def test_grid_covers_the_issue_points():
+    grid = full_range_grid()
+    for point in (0.0, 708.0, -708.0, 745.0, -745.0, 1e308, -1e308, 1e-300, -1e-300, 1e3, -1e3):
+        assert np.any(grid == point), point
