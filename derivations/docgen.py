@@ -283,3 +283,157 @@ def activation_reference() -> dict[str, str]:
         files[f"docs/reference/activations/plots/{entry.name}.svg"] = activation_plot(entry)
     files["docs/reference/activations/index.md"] = overview_page(ENTRIES, props_by_name)
     return files
+
+
+# ---------------------------------------------------------------------------------------------
+# Identities (neuron, fused losses, softmax) and loss pages
+# ---------------------------------------------------------------------------------------------
+
+
+@producer
+def identity_tables() -> dict[str, str]:
+    from derivations.identities import identity_table
+    from derivations.losses import fused_identities
+    from derivations.neuron import identities as neuron_identities
+    from derivations.softmax import identities as softmax_identities
+
+    header = HEADER_MD.format(source="identities.py") + "\n"
+    return {
+        "docs/reference/neuron_identities.md": header + identity_table(neuron_identities()),
+        "docs/reference/fused_identities.md": header + identity_table(fused_identities()),
+        "docs/reference/softmax_identities.md": header + identity_table(softmax_identities()),
+    }
+
+
+def loss_page(entry) -> str:
+    x = sp.latex(entry.x)
+    params = ", ".join(f"`{k} = {v}`" for k, v in entry.params.items())
+    out = [HEADER_MD.format(source="losses.py"), f"# {entry.title}\n"]
+    out.append(f"Registry name: `{entry.name}` — `nnref.losses.get({entry.name!r})`\n")
+    out.append(entry.summary + "\n")
+    out.append(
+        "The cost of $m$ examples (one per column) is $J = \\frac{1}{m}\\sum_{\\text{examples}}\\sum_{\\text{units}} \\ell$; "
+        f"`grad` returns $\\partial J / \\partial {x} = \\frac{{1}}{{m}}\\,\\partial \\ell / \\partial {x}$.\n"
+    )
+    out.append(f"Domain: {entry.domain}.\n")
+    if params:
+        out.append(f"Parameters (defaults): {params}.\n")
+    if entry.vector:
+        out.append("## Definition\n")
+        out.append(
+            "$$\n\\ell(z, y) = -\\sum_{k} y_k \\log \\operatorname{softmax}(z)_k ,\\qquad "
+            "\\frac{\\partial \\ell}{\\partial z} = \\operatorname{softmax}(z) - y \\;\\;\\Bigl(\\textstyle\\sum_k y_k = 1\\Bigr)\n$$\n\n"
+        )
+        out.append("The gradient is derived by SymPy, not asserted:\n")
+        out.append('--8<-- "reference/fused_identities.md"\n')
+        out.append("The code evaluates `log_softmax` as $z - \\max z - \\log\\sum e^{z - \\max z}$: see [softmax](../activations/softmax.md).\n")
+    else:
+        out.append("## Definition and gradient, as SymPy gives them\n")
+        out.append(display(f"\\ell({x}, y)", entry.value))
+        out.append(display(f"\\frac{{\\partial \\ell}}{{\\partial {x}}}", entry.grad))
+        changed = not (_same(entry.code_value, entry.value) and _same(entry.code_grad, entry.grad))
+        out.append("## The form used in code\n")
+        if changed:
+            out.append('=== "Stable (used in code)"\n')
+            out.append(indent(display(f"\\ell({x}, y)", entry.code_value) + display(f"\\frac{{\\partial \\ell}}{{\\partial {x}}}", entry.code_grad)))
+            out.append('=== "Textbook (SymPy, raw)"\n')
+            out.append(indent(display(f"\\ell({x}, y)", entry.value) + display(f"\\frac{{\\partial \\ell}}{{\\partial {x}}}", entry.grad)))
+            if entry.why:
+                out.append('!!! warning "Why the stable form is needed"\n')
+                out.append(indent(entry.why + "\n"))
+        else:
+            out.append("The textbook form is printed unchanged.\n")
+        if entry.name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+            out.append("## Fused with the sigmoid\n")
+            out.append("Composed with a sigmoid output, the gradient with respect to the pre-activation collapses, as SymPy derives:\n")
+            out.append('--8<-- "reference/fused_identities.md"\n')
+        if entry.kink:
+            out.append("## Convention at kinks\n")
+            out.append('!!! note "Convention"\n')
+            out.append(indent(entry.kink + "\n"))
+        out.append("## Generated NumPy source\n")
+        source = "\n\n".join(
+            function_source(f"{entry.name}_{which}", [expr], entry.params, f"{entry.name}: {which}.", arg=f"{entry.x}, y")
+            for which, expr in (("value", entry.code_value), ("grad", entry.code_grad))
+        )
+        out.append("```python\n" + source + "```\n")
+    out.append("## Verification\n")
+    out.append(f'--8<-- "{VERIFICATION_DIR}/losses/{entry.name}.md"\n')
+    return "\n".join(out)
+
+
+@producer
+def loss_reference() -> dict[str, str]:
+    from derivations.losses import ENTRIES
+
+    files = {f"docs/reference/losses/{e.name}.md": loss_page(e) for e in ENTRIES}
+    rows = ["| loss | $\\ell$ | $\\partial\\ell/\\partial\\hat y$ (code) | domain |", "|---|---|---|---|"]
+    for e in ENTRIES:
+        value = "-\\sum_k y_k \\log\\operatorname{softmax}(z)_k" if e.vector else tex(e.value)
+        grad = "\\operatorname{softmax}(z) - y" if e.vector else tex(e.code_grad)
+        rows.append(f"| [{e.name}]({e.name}.md) | ${value}$ | ${grad}$ | {_md_escape(e.domain)} |")
+    files["docs/reference/losses/index.md"] = (
+        HEADER_MD.format(source="losses.py")
+        + "\n# Losses at a glance\n\n"
+        + "Every loss returns the mean over the $m$ examples (columns) of the per-example loss, and its "
+        + "gradient is the exact gradient of that mean, $1/m$ included.\n\n"
+        + "\n".join(rows)
+        + "\n\n## The fused gradients, derived\n\n"
+        + '--8<-- "reference/fused_identities.md"\n'
+    )
+    return files
+
+
+@producer
+def softmax_page() -> dict[str, str]:
+    text = (
+        HEADER_MD.format(source="softmax.py")
+        + """
+# Softmax and log-softmax
+
+Registry names: `softmax`, `log_softmax` — vector-valued over axis 0 (the units axis), so they
+have no elementwise derivative: `nnref.activations.get("softmax")` offers `f(z)`, `vjp(z, g)` and
+`jacobian(z)` for one column.
+
+$$
+p_i = \\operatorname{softmax}(z)_i = \\frac{e^{z_i}}{\\sum_j e^{z_j}},
+\\qquad
+\\log p_i = z_i - \\log \\sum_j e^{z_j}.
+$$
+
+## Jacobians and vector-Jacobian products, derived
+
+SymPy differentiates $p_i$ by $z_j$ on symbolic vectors of $K = 2, 3, 4$ entries and compares with
+the matrix forms:
+
+--8<-- "reference/softmax_identities.md"
+
+!!! warning "Why the code shifts by the maximum"
+
+    $e^{z_i}$ overflows for $z_i > 709$. Because softmax is invariant to a shift (proven above),
+    the code evaluates $e^{z - \\max z}$, whose largest entry is exactly 1. log-softmax is
+    $z - \\max z - \\log \\sum e^{z - \\max z}$, never the log of an underflowed $p$.
+"""
+    )
+    return {"docs/reference/activations/softmax.md": text}
+
+
+@producer
+def gradcheck_figure() -> dict[str, str]:
+    """The V-shaped error curve of the gradient-checking page, from nnref.gradcheck's own sweep."""
+    from nnref import gradcheck
+
+    plt = _matplotlib()
+    f = _numeric(1 / (1 + sp.exp(-z)), {})
+    df = _numeric(sp.diff(1 / (1 + sp.exp(-z)), z), {})
+    fig, ax = plt.subplots()
+    for method, color in (("central", "#1f77b4"), ("forward", "#d62728")):
+        hs, errors = gradcheck.step_sweep(f, df, 0.5, method=method)
+        ax.loglog(hs, np.maximum(errors, 1e-17), "o-", markersize=3, color=color, label=f"{method} differences")
+    for method, style in (("central", "--"), ("forward", ":")):
+        ax.axvline(float(gradcheck.optimal_step(np.float64, 1.0, method)), color="gray", linestyle=style, linewidth=1)
+    ax.set_xlabel("step $h$")
+    ax.set_ylabel("relative error of $f'(0.5)$")
+    ax.set_title("sigmoid at $z = 0.5$: truncation (right) against round-off (left)")
+    ax.legend(frameon=False)
+    return {"docs/reference/figures/gradcheck_sweep.svg": svg_text(fig, "docgen.py (nnref.gradcheck.step_sweep)")}

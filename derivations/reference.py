@@ -122,6 +122,10 @@ def ulp_errors(computed, truth) -> tuple[np.ndarray, np.ndarray]:
         if not mp.isfinite(t):
             continue
         tf = float(t)
+        if not np.isfinite(tf):  # the truth overflows float64: inf of the right sign is correct
+            if c != tf:
+                errors[i] = float("inf")
+            continue
         if not np.isfinite(c):
             bad[i] = True
             continue
@@ -188,3 +192,54 @@ def activation_accuracy(entry, which: str, grid=None) -> AccuracyRow:
     # At a kink the derivative is a documented convention, tested on its own.
     exclude = entry.kinks if (which != "f" or entry.name == "step") else ()
     return measure(entry.name, which, fn, textbook, entry.params, entry.bound(which), grid, exclude)
+
+
+def loss_grid(entry) -> np.ndarray:
+    """Inputs inside the loss's domain: probabilities for BCE/CCE, the full range otherwise."""
+    if entry.name in ("binary_cross_entropy", "categorical_cross_entropy"):
+        small = np.logspace(-300, np.log10(0.5), 160)
+        near_one = 1 - np.logspace(-16, np.log10(0.5), 80)
+        return np.unique(np.concatenate([small, near_one, np.linspace(0.01, 0.99, 99)]))
+    return full_range_grid()
+
+
+def loss_targets(entry) -> tuple[float, ...]:
+    if entry.name == "hinge":
+        return (-1.0, 1.0)
+    if entry.name in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "categorical_cross_entropy"):
+        return (0.0, 0.3, 1.0)
+    return (0.0, 1.5, -2.0)
+
+
+def loss_accuracy(entry, which: str, bound: float | None = None) -> AccuracyRow:
+    """Worst ULP error of the generated per-element loss value or gradient over its grid and targets."""
+    from nnref._generated import losses as gen
+
+    fn = getattr(gen, f"{entry.name}_{which}")
+    bound = entry.ulp_bounds.get(which, (4.0, ""))[0] if bound is None else bound
+    textbook = entry.value if which == "value" else entry.grad
+    x = entry.x
+    rows = []
+    for target in loss_targets(entry):
+        # sp.Rational(float) is the exact binary value: 1 - y must not be rounded by SymPy first.
+        expr = textbook.subs({x: z}).subs(sp.Symbol("y", real=True), sp.Rational(target))
+        # Kinks of the gradient (mae at ŷ = y, hinge at yŷ = 1) are conventions, tested elsewhere.
+        kinks = ()
+        if which == "grad" and entry.name == "mae":
+            kinks = (target,)
+        elif which == "grad" and entry.name == "hinge":
+            kinks = (1.0 / target,)
+        rows.append(
+            measure(
+                entry.name,
+                which,
+                lambda v, t=target: np.broadcast_to(fn(v, np.full_like(v, t), **entry.params), v.shape),
+                expr,
+                entry.params,
+                bound,
+                loss_grid(entry),
+                exclude=kinks,
+            )
+        )
+    worst = max(rows, key=lambda r: (r.nan_inf, r.max_ulp))
+    return worst

@@ -187,13 +187,13 @@ class GradcheckReport:
 
 def check_gradient(
     f: Callable,
-    grad,
-    x,
+    grad: Callable | np.ndarray,
+    x: np.ndarray,
     *,
-    kinks=None,
+    kinks: Callable | Sequence[float] | None = None,
     rtol: float = 1e-7,
     floor: float = FLOOR,
-    h=None,
+    h: float | np.ndarray | None = None,
     method: str = "central",
 ) -> GradcheckReport:
     """Compare the analytic gradient ``grad`` (a callable of x, or an array) with a numerical one.
