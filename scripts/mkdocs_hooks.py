@@ -18,11 +18,11 @@ def on_config(config):
     docs = Path(config["docs_dir"])
     nav = config["nav"]
     for i, item in enumerate(nav):
-        (title, target), = item.items()
+        ((title, target),) = item.items()
         if isinstance(target, str) and target.startswith("reference/") and target.endswith("/index.md"):
             folder = docs / Path(target).parent
             pages = sorted(p for p in folder.glob("*.md") if p.name != "index.md")
-            nav[i] = {title: [target] + [str(p.relative_to(docs)) for p in pages]}
+            nav[i] = {title: [target] + [{p.stem: str(p.relative_to(docs))} for p in pages]}
     return config
 
 
