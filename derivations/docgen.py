@@ -326,7 +326,9 @@ def loss_page(entry) -> str:
         )
         out.append("The gradient is derived by SymPy, not asserted:\n")
         out.append('--8<-- "reference/fused_identities.md"\n')
-        out.append("The code evaluates `log_softmax` as $z - \\max z - \\log\\sum e^{z - \\max z}$: see [softmax](../activations/softmax.md).\n")
+        out.append(
+            "The code evaluates `log_softmax` as $z - \\max z - \\log\\sum e^{z - \\max z}$: see [softmax](../activations/softmax.md).\n"
+        )
     else:
         out.append("## Definition and gradient, as SymPy gives them\n")
         out.append(display(f"\\ell({x}, y)", entry.value))
@@ -335,9 +337,19 @@ def loss_page(entry) -> str:
         out.append("## The form used in code\n")
         if changed:
             out.append('=== "Stable (used in code)"\n')
-            out.append(indent(display(f"\\ell({x}, y)", entry.code_value) + display(f"\\frac{{\\partial \\ell}}{{\\partial {x}}}", entry.code_grad)))
+            out.append(
+                indent(
+                    display(f"\\ell({x}, y)", entry.code_value)
+                    + display(f"\\frac{{\\partial \\ell}}{{\\partial {x}}}", entry.code_grad)
+                )
+            )
             out.append('=== "Textbook (SymPy, raw)"\n')
-            out.append(indent(display(f"\\ell({x}, y)", entry.value) + display(f"\\frac{{\\partial \\ell}}{{\\partial {x}}}", entry.grad)))
+            out.append(
+                indent(
+                    display(f"\\ell({x}, y)", entry.value)
+                    + display(f"\\frac{{\\partial \\ell}}{{\\partial {x}}}", entry.grad)
+                )
+            )
             if entry.why:
                 out.append('!!! warning "Why the stable form is needed"\n')
                 out.append(indent(entry.why + "\n"))
@@ -345,7 +357,9 @@ def loss_page(entry) -> str:
             out.append("The textbook form is printed unchanged.\n")
         if entry.name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
             out.append("## Fused with the sigmoid\n")
-            out.append("Composed with a sigmoid output, the gradient with respect to the pre-activation collapses, as SymPy derives:\n")
+            out.append(
+                "Composed with a sigmoid output, the gradient with respect to the pre-activation collapses, as SymPy derives:\n"
+            )
             out.append('--8<-- "reference/fused_identities.md"\n')
         if entry.kink:
             out.append("## Convention at kinks\n")
@@ -353,7 +367,9 @@ def loss_page(entry) -> str:
             out.append(indent(entry.kink + "\n"))
         out.append("## Generated NumPy source\n")
         source = "\n\n".join(
-            function_source(f"{entry.name}_{which}", [expr], entry.params, f"{entry.name}: {which}.", arg=f"{entry.x}, y")
+            function_source(
+                f"{entry.name}_{which}", [expr], entry.params, f"{entry.name}: {which}.", arg=f"{entry.x}, y"
+            )
             for which, expr in (("value", entry.code_value), ("grad", entry.code_grad))
         )
         out.append("```python\n" + source + "```\n")

@@ -87,9 +87,18 @@ def patch_at(expr: sp.Expr, params: dict[str, float], root) -> Patch:
         lo = float(root - mp.mpf(hi))
         d = sp.Symbol("d", real=True)
         poly = sum(sp.Float(float(coeffs[k])) * d**k for k in range(1, DEGREE + 1))
-        truncation = float(abs(coeffs[DEGREE + 1]) * mp.mpf(RADIUS) ** (DEGREE + 1))
+        # The widest radius (≤ RADIUS) whose first omitted term stays below 2 ULP of f' at the edges.
+        radius = mp.mpf(RADIUS)
+        while True:
+            truncation = abs(coeffs[DEGREE + 1]) * radius ** (DEGREE + 1)
+            edge = min(abs(fn(root - radius)), abs(fn(root + radius)))
+            if truncation <= 2 * mp.mpf(2) ** -52 * edge:
+                break
+            radius -= mp.mpf("0.05")
     poly = sp.horner(poly, wrt=d)
-    return Patch(hi, lo, RADIUS, DEGREE, truncation, poly.subs(d, DDSub(z, sp.Float(hi), sp.Float(lo))))
+    return Patch(
+        hi, lo, float(mp.nstr(radius, 3)), DEGREE, float(truncation), poly.subs(d, DDSub(z, sp.Float(hi), sp.Float(lo)))
+    )
 
 
 def patched(closed_form: sp.Expr, textbook: sp.Expr, params: dict[str, float]) -> tuple[sp.Expr, list[Patch]]:
@@ -97,7 +106,7 @@ def patched(closed_form: sp.Expr, textbook: sp.Expr, params: dict[str, float]) -
     patches = [patch_at(textbook, params, root) for root in interior_zeros(textbook, params)]
     expr = closed_form
     for p in patches:
-        expr = sp.Piecewise((p.expr, sp.Abs(z - sp.Float(p.z0)) < p.radius), (expr, True))
+        expr = sp.Piecewise((p.expr, sp.Abs(z - sp.Float(p.z0)) < sp.Float(p.radius)), (expr, True))
     return expr, patches
 
 

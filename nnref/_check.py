@@ -59,7 +59,9 @@ def _complex_step_error(entry) -> float | None:
 
     if entry.kinks or entry.f.has(sp.Abs, sp.Piecewise, sp.Heaviside, sp.Max, sp.Min):
         return None
-    textbook = sp.lambdify(z, entry.f.subs({sp.Symbol(k, positive=True): v for k, v in entry.params.items()}), modules=["numpy", "scipy"])
+    textbook = sp.lambdify(
+        z, entry.f.subs({sp.Symbol(k, positive=True): v for k, v in entry.params.items()}), modules=["numpy", "scipy"]
+    )
     zs = np.linspace(-4, 4, 33)
     cs = gradcheck.elementwise_complex_step(textbook, zs)
     return float(np.max(np.abs(cs - A.get(entry.name).df(zs)) / np.maximum(np.abs(cs), 1e-300)))
@@ -72,7 +74,15 @@ def activation_row(entry) -> dict:
     fd_df, fd_d2f = _fd_errors(entry)
     cs = _complex_step_error(entry)
     ok = all(row.ok for row in acc.values()) and fd_df < 1e-5 and fd_d2f < 1e-4 and (cs is None or cs < 1e-9)
-    return {"kind": "activation", "name": entry.name, "accuracy": acc, "fd_df": fd_df, "fd_d2f": fd_d2f, "cs": cs, "ok": ok}
+    return {
+        "kind": "activation",
+        "name": entry.name,
+        "accuracy": acc,
+        "fd_df": fd_df,
+        "fd_d2f": fd_d2f,
+        "cs": cs,
+        "ok": ok,
+    }
 
 
 def loss_row(entry) -> dict:
@@ -111,7 +121,9 @@ def _print_rows(rows: list[dict], color: bool) -> None:
         text = "✓" if ok else "✗"
         return (GREEN if ok else RED) + text + RESET if color else text
 
-    print(f"{'':2}{'activation':14} {'FD f′':>9} {'FD f″':>9} {'CS f′':>9} {'ULP f':>9} {'ULP f′':>14} {'ULP f″':>14} {'NaN':>4}")
+    print(
+        f"{'':2}{'activation':14} {'FD f′':>9} {'FD f″':>9} {'CS f′':>9} {'ULP f':>9} {'ULP f′':>14} {'ULP f″':>14} {'NaN':>4}"
+    )
     for row in (r for r in rows if r["kind"] == "activation"):
         acc = row["accuracy"]
         cs = "n/a" if row["cs"] is None else f"{row['cs']:.1e}"
@@ -178,9 +190,13 @@ def run(args: argparse.Namespace) -> int:
     _print_rows(rows, color=not args.no_color and sys.stdout.isatty())
     if args.docs:
         for row in rows:
-            folder = args.docs / "reference" / "verification" / ("activations" if row["kind"] == "activation" else "losses")
+            folder = (
+                args.docs / "reference" / "verification" / ("activations" if row["kind"] == "activation" else "losses")
+            )
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{row['name']}.md").write_text(verification_markdown(row, entries[row["name"]]), encoding="utf-8")
+            (folder / f"{row['name']}.md").write_text(
+                verification_markdown(row, entries[row["name"]]), encoding="utf-8"
+            )
     failed = [r["name"] for r in rows if not r["ok"]]
     if failed:
         print(f"\nnnref check: {len(failed)} of {len(rows)} rows failed: {', '.join(failed)}")

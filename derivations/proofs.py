@@ -1,0 +1,176 @@
+"""Proofs that each stable form equals its textbook form: symbolic, per branch where piecewise.
+
+A proof is ``simplify(textbook − stable) == 0`` after rewriting the stable blocks to their
+textbook definitions, region by region for piecewise forms: on each branch the condition becomes
+an assumption (z > c is z = c + p with p > 0), so ``Min(z, 0)``, ``Abs(z)`` and ``sign(z)``
+evaluate. Numbers never prove anything here: if no symbolic method succeeds the proof is reported
+as not proven, with what was tried.
+
+Taylor patches (derivations/taylor.py) and saturation are approximations, not identities; the
+proofs are about the closed forms beneath them (``entry.closed_df``), and the pages state the
+patches and their truncation bounds separately.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import sympy as sp
+
+from derivations.functions import to_textbook
+from derivations.symbols import z
+
+
+@dataclass(frozen=True)
+class Proof:
+    proven: bool
+    method: str
+    branches: tuple[str, ...] = ()
+    note: str = ""
+
+
+def _to_piecewise(expr: sp.Expr) -> sp.Expr:
+    expr = expr.replace(sp.DiracDelta, lambda *a: sp.Integer(0))
+    if expr.has(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign):
+        expr = expr.rewrite(sp.Piecewise)
+    return sp.piecewise_fold(expr)
+
+
+def _zero(expr: sp.Expr) -> str | None:
+    """The method that shows expr == 0, or None."""
+    if expr == 0:
+        return "identical"
+    attempts = (
+        ("simplify", lambda e: sp.simplify(e)),
+        ("rewrite(exp) + simplify", lambda e: sp.simplify(e.rewrite(sp.exp))),
+        ("rewrite(exp) + expand + simplify", lambda e: sp.simplify(sp.expand(e.rewrite(sp.exp)))),
+        ("logcombine + simplify", lambda e: sp.simplify(sp.logcombine(sp.expand_log(e, force=True), force=True))),
+    )
+    for name, fn in attempts:
+        try:
+            if fn(expr) == 0:
+                return name
+        except (TypeError, ValueError, NotImplementedError, RecursionError):  # pragma: no cover - SymPy gaps
+            continue
+    return None
+
+
+def _effective_regions(diff: sp.Piecewise, var: sp.Symbol) -> list[tuple[sp.Expr, sp.Set]]:
+    """(branch expression, the set of var where that branch is the one taken): ordered semantics."""
+    taken = sp.S.EmptySet
+    out = []
+    for expr, cond in diff.args:
+        region = sp.S.Reals if cond is sp.true else cond.as_set()
+        region = sp.Intersection(region, sp.S.Reals) - taken
+        taken = sp.Union(taken, region)
+        out.append((expr, region))
+    return out
+
+
+def _on_interval(expr: sp.Expr, region: sp.Interval, var: sp.Symbol) -> str | None:
+    """Show expr == 0 on an interval by substituting var = left end + p (p > 0) or right end − p."""
+    p = sp.Symbol("p", positive=True)
+    if region.left.is_finite:
+        candidate = expr.subs(var, region.left + p)
+    elif region.right.is_finite:
+        candidate = expr.subs(var, region.right - p)
+    else:
+        return None
+    method = _zero(candidate)
+    return f"{method} on {region}" if method else None
+
+
+def _prove_piecewise(diff: sp.Piecewise, var: sp.Symbol) -> tuple[bool, list[str], list]:
+    branches, ok, points = [], True, []
+    for expr, region in _effective_regions(diff, var):
+        if region is sp.S.EmptySet:
+            continue
+        method = _zero(expr)
+        if method is None and isinstance(region, sp.FiniteSet):
+            values = [sp.simplify(expr.subs(var, pt)) for pt in region]
+            if all(v == 0 for v in values):
+                method = f"equal at {set(region)}"
+            else:
+                points.extend(region)
+                branches.append(f"{region}: differ (a convention at a single point)")
+                continue
+        if method is None and isinstance(region, sp.Interval):
+            method = _on_interval(expr, region, var)
+        if method is None and isinstance(region, sp.Union):
+            parts = [_on_interval(expr, r, var) if isinstance(r, sp.Interval) else None for r in region.args]
+            method = "; ".join(parts) if all(parts) else None
+        branches.append(f"{region}: {method or 'not proven'}")
+        ok = ok and method is not None
+    return ok, branches, points
+
+
+def prove_equal(textbook: sp.Expr, stable: sp.Expr, note: str = "", var: sp.Symbol = z) -> Proof:
+    """Prove textbook == stable for all real var (per branch for piecewise forms).
+
+    Branches that differ only at isolated points (a derivative's value at a kink, which is a
+    stated convention) are reported, and the proof holds for every other point.
+    """
+    a = _to_piecewise(to_textbook(textbook))
+    b = _to_piecewise(to_textbook(stable))
+    if textbook.has(sp.DiracDelta) and not stable.has(sp.DiracDelta):
+        note = (
+            note + " " if note else ""
+        ) + "DiracDelta(z) is 0 for z ≠ 0: equal almost everywhere; the value at 0 is a convention."
+    diff = sp.piecewise_fold(a - b)
+    if not isinstance(diff, sp.Piecewise):
+        method = _zero(diff)
+        return Proof(
+            method is not None, method or "not proven: simplify, rewrite(exp) and logcombine all failed", (), note
+        )
+    ok, branches, points = _prove_piecewise(diff, var)
+    if points:
+        where = ", ".join(str(pt) for pt in points)
+        note = (
+            note + " " if note else ""
+        ) + f"Equal for every {var} except {where}, where the value is the documented convention."
+    return Proof(ok, "per branch: " + "; ".join(branches), tuple(branches), note)
+
+
+@functools.cache
+def _prove_activation_cached(name: str) -> dict[str, Proof]:
+    from derivations.activations import ACTIVATIONS
+
+    entry = ACTIVATIONS[name]
+    out = {}
+    for which, textbook, code in (
+        ("f", entry.f, entry.code_f),
+        ("df", entry.df, entry.closed_df),
+        ("d2f", entry.d2f, entry.closed_d2f),
+    ):
+        out[which] = prove_equal(textbook, code)
+    return out
+
+
+def prove_activation(entry) -> dict[str, Proof]:
+    """Proofs that the code's f, f' and f'' (closed forms) equal the textbook f, f', f''."""
+    return dict(_prove_activation_cached(entry.name))
+
+
+def prove_loss(entry) -> dict[str, Proof]:
+    """Proofs for a loss's value and gradient, made univariate: ŷ = y + w for the losses of the
+    residual (mae, huber), y = ±1 separately for hinge, z or ŷ itself otherwise."""
+    from derivations.symbols import y
+
+    if entry.vector:
+        return {}
+    w = sp.Symbol("w", real=True)
+    out = {}
+    for which, textbook, code in (("value", entry.value, entry.code_value), ("grad", entry.grad, entry.code_grad)):
+        if entry.name in ("mae", "huber"):
+            out[which] = prove_equal(textbook.subs(entry.x, y + w), code.subs(entry.x, y + w), var=w)
+        elif entry.name == "hinge":
+            proofs = [prove_equal(textbook.subs(y, s), code.subs(y, s), var=entry.x) for s in (1, -1)]
+            out[which] = Proof(
+                all(p.proven for p in proofs),
+                " | ".join(f"y = {s}: {p.method}" for s, p in zip((1, -1), proofs)),
+                note=" ".join(p.note for p in proofs if p.note),
+            )
+        else:
+            out[which] = prove_equal(textbook, code, var=entry.x)
+    return out
