@@ -581,10 +581,20 @@ def check_gradient(
     n_checked = int(np.count_nonzero(~skip))
     kink_indices = [tuple(int(i) for i in idx) for idx in np.argwhere(skip)]
     if n_checked == 0:
+        nan = float("nan")
         return GradcheckReport(
-            False, float("nan"), (), float("nan"), float("nan"), 0, len(kink_indices), label,
-            float(np.max(step)) if step.size else float("nan"), rtol, kink_indices,
-        )  # fmt: skip
+            ok=False,
+            max_rel_error=nan,
+            worst_index=(),
+            analytic=nan,
+            numerical=nan,
+            n_checked=0,
+            n_kink_skipped=len(kink_indices),
+            method=label,
+            h=float(np.max(step)) if step.size else nan,
+            rtol=rtol,
+            kink_indices=kink_indices,
+        )
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), x.shape))
     max_err = float(err[worst])
     return GradcheckReport(
