@@ -292,6 +292,7 @@ def activation_reference() -> dict[str, str]:
 
 @producer
 def identity_tables() -> dict[str, str]:
+    from derivations.backprop import identities as backprop_identities
     from derivations.identities import identity_table
     from derivations.losses import fused_identities
     from derivations.neuron import identities as neuron_identities
@@ -299,6 +300,7 @@ def identity_tables() -> dict[str, str]:
 
     header = HEADER_MD.format(source="identities.py") + "\n"
     return {
+        "docs/reference/backprop_identities.md": header + identity_table(backprop_identities()),
         "docs/reference/neuron_identities.md": header + identity_table(neuron_identities()),
         "docs/reference/fused_identities.md": header + identity_table(fused_identities()),
         "docs/reference/softmax_identities.md": header + identity_table(softmax_identities()),

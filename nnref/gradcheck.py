@@ -165,7 +165,7 @@ def optimal_step(dtype=np.float64, scale=1.0, method: str = "central"):
     Returns:
         h as a float64 number or array.
 
-    Example:
+    Examples:
         >>> f"{optimal_step(np.float64):.3g}", f"{optimal_step(np.float32, 10.0):.3g}"
         ('6.06e-06', '0.0492')
     """
@@ -194,7 +194,7 @@ def relative_error(a, n, floor: float = FLOOR) -> np.ndarray:
     Returns:
         float64 array of relative errors.
 
-    Example:
+    Examples:
         >>> [f"{e:.2g}" for e in relative_error([1.0, 0.0], [1.0 + 1e-9, 1e-20])]
         ['1e-09', '1e-08']
     """
@@ -249,7 +249,7 @@ def central_difference(f: Callable[[np.ndarray], float], x, h=None) -> np.ndarra
         TypeError / ValueError: x not real or not finite, h not positive, f not returning a
             finite scalar.
 
-    Example:
+    Examples:
         >>> g = central_difference(lambda v: np.sum(v**3), np.array([1.0, 2.0]))
         >>> np.allclose(g, [3.0, 12.0], rtol=1e-9)
         True
@@ -276,7 +276,7 @@ def elementwise_derivative(f: Callable[[np.ndarray], np.ndarray], z, h=None) -> 
     Returns:
         f'(z), shaped like z, in z's dtype.
 
-    Example:
+    Examples:
         >>> d = elementwise_derivative(np.sin, np.array([0.0, 1.0]))
         >>> np.allclose(d, np.cos([0.0, 1.0]), rtol=1e-10)
         True
@@ -370,7 +370,7 @@ def complex_step(f: Callable[[np.ndarray], complex], x, h: float = COMPLEX_STEP)
         TypeError: f rejects complex input or returns a real result.
         ValueError: the two signs of h disagree (f is not analytic there), or f is not scalar.
 
-    Example:
+    Examples:
         >>> g = complex_step(lambda v: np.sum(np.exp(v) * np.sin(v)), np.array([0.5]))
         >>> bool(abs(g[0] - np.exp(0.5) * (np.sin(0.5) + np.cos(0.5))) < 1e-15)
         True
@@ -395,7 +395,7 @@ def elementwise_complex_step(f: Callable[[np.ndarray], np.ndarray], z, h: float 
     Returns:
         f'(z), shaped like z, in z's dtype.
 
-    Example:
+    Examples:
         >>> d = elementwise_complex_step(np.tanh, np.array([0.0, 1.0]))
         >>> np.allclose(d, 1 / np.cosh([0.0, 1.0]) ** 2, rtol=1e-15)
         True
@@ -431,7 +431,7 @@ def crosses_kink(z_minus, z_plus, kinks: Sequence[float] = (0.0,)) -> np.ndarray
     Returns:
         Boolean array, the broadcast shape of z_minus and z_plus.
 
-    Example:
+    Examples:
         >>> crosses_kink(np.array([-1.0, -1e-9, 0.5]), np.array([-0.5, 1e-9, 0.7])).tolist()
         [False, True, False]
     """
@@ -550,7 +550,7 @@ def check_gradient(
         TypeError / ValueError: naming the argument: x not real or not finite, grad of the wrong
             shape, f not returning a finite scalar, a bad kinks, h, rtol or method.
 
-    Example:
+    Examples:
         >>> report = check_gradient(lambda v: np.sum(np.maximum(v, 0)), lambda v: (v > 0) * 1.0,
         ...                         np.array([-1.0, 0.0, 2.0]), kinks=[0.0])
         >>> report.ok, report.n_checked, report.kink_indices
@@ -726,7 +726,7 @@ def directional_check(
     Returns:
         A :class:`DirectionalReport`.
 
-    Example:
+    Examples:
         >>> params = {"W": np.ones((2, 3)), "b": np.zeros(2)}
         >>> f = lambda p: float(np.sum(p["W"] ** 2) + np.sum(p["b"]))
         >>> directional_check(f, lambda p: {"dW": 2 * p["W"], "db": np.ones(2)}, params).ok
@@ -814,7 +814,7 @@ def step_sweep(
     Returns:
         (hs, errors), float64 arrays of the same length.
 
-    Example:
+    Examples:
         >>> hs, errors = step_sweep(np.exp, np.exp, 0.5)
         >>> bool(errors[np.argmin(np.abs(hs - 1e-5))] < 1e-9 < errors[np.argmin(np.abs(hs - 1e-2))])
         True

@@ -113,6 +113,13 @@ class Loss:
 
     def grad(self, y_hat, y) -> np.ndarray:
         """∂J/∂ŷ (or ∂J/∂z for the losses on logits), shaped like y_hat, 1/m included."""
+        out = self.grad_terms(y_hat, y)
+        out /= _examples(out, self._classes)
+        return out
+
+    def grad_terms(self, y_hat, y) -> np.ndarray:
+        """∂ℓ/∂ŷ per element: the gradient of the per-example loss, without the 1/m (the
+        notebook's dAL)."""
         x, t = self._prepare(y_hat, y)
         with np.errstate(over="ignore", under="ignore"):
             if self.vector:
@@ -121,7 +128,6 @@ class Loss:
                 g = getattr(_gen, f"{self.name}_grad")(x, t, **self.params)
         out = np.empty(x.shape, dtype=x.dtype)
         out[...] = g
-        out /= _examples(x, self._classes)
         return out
 
     def __repr__(self) -> str:

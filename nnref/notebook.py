@@ -1,0 +1,127 @@
+"""The classic step-by-step deep network notebook, function for function, on nnref's proven formulas.
+
+Same names, argument order, cache layout and ``grads`` keys as the notebook, so a learner can swap
+its functions for these one at a time and compare the numbers. Every formula comes from the
+generated registries: activations from ``nnref.activations`` (any registry name, not only
+"sigmoid" and "relu"), the cost from ``nnref.losses``; the matrix identities are proven in
+``derivations/backprop.py``.
+
+A quirk kept for parity: ``grads["dA" + str(l)]`` is the gradient with respect to the *input* of
+layer l, i.e. dA^{[l-1]}. So ``grads["dA1"]`` has the shape of X, and ``grads["dA" + str(L)]`` is
+the gradient with respect to A^{[L-1]}.
+
+Caches: ``linear_forward`` returns ``(Z, (A, W, b))``; ``linear_activation_forward`` returns
+``(A, ((A_prev, W, b), Z))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnref import activations as _activations
+from nnref import losses as _losses
+from nnref._arrays import as_real_array
+
+
+def initialize_parameters_deep(layer_dims, seed: int | None = None) -> dict[str, np.ndarray]:
+    """W{l} ~ randn(n_l, n_{l-1}) × 0.01 and b{l} = 0, drawn as the notebook does.
+
+    With ``seed`` given, NumPy's legacy generator is seeded first (``np.random.seed(seed)``), which
+    reproduces the notebook's numbers exactly.
+    """
+    dims = [int(d) for d in layer_dims]
+    if len(dims) < 2 or any(d < 1 for d in dims):
+        raise ValueError(f"layer_dims must list at least two positive sizes, got {list(layer_dims)}")
+    if seed is not None:
+        np.random.seed(seed)
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters["W" + str(l)] = np.random.randn(dims[l], dims[l - 1]) * 0.01
+        parameters["b" + str(l)] = np.zeros((dims[l], 1))
+    return parameters
+
+
+def linear_forward(A, W, b):
+    """Z = W A + b; cache = (A, W, b)."""
+    A, W, b = as_real_array(A, "A"), as_real_array(W, "W"), as_real_array(b, "b")
+    if W.ndim != 2 or A.ndim != 2 or W.shape[1] != A.shape[0]:
+        raise ValueError(f"W {W.shape} and A {A.shape} do not chain: W must be (n_l, n_prev) and A (n_prev, m)")
+    if b.shape != (W.shape[0], 1):
+        raise ValueError(f"b must have shape ({W.shape[0]}, 1), got {b.shape}")
+    Z = W @ A + b
+    return Z, (A, W, b)
+
+
+def linear_activation_forward(A_prev, W, b, activation: str):
+    """A = g(W A_prev + b) for any registry activation; cache = ((A_prev, W, b), Z)."""
+    act = _activations.get(activation)
+    Z, linear_cache = linear_forward(A_prev, W, b)
+    return act.f(Z), (linear_cache, Z)
+
+
+def L_model_forward(X, parameters: dict):
+    """[LINEAR→RELU]×(L−1) → LINEAR→SIGMOID; returns (AL, caches)."""
+    caches = []
+    A = X
+    L = len(parameters) // 2
+    for l in range(1, L):
+        A, cache = linear_activation_forward(A, parameters["W" + str(l)], parameters["b" + str(l)], "relu")
+        caches.append(cache)
+    AL, cache = linear_activation_forward(A, parameters["W" + str(L)], parameters["b" + str(L)], "sigmoid")
+    caches.append(cache)
+    return AL, caches
+
+
+def compute_cost(AL, Y) -> float:
+    """The cross-entropy cost −(1/m) Σ (y log a + (1 − y) log(1 − a)), via nnref.losses."""
+    return _losses.get("binary_cross_entropy").value(AL, Y)
+
+
+def linear_backward(dZ, cache):
+    """dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ_columns dZ, dA_prev = Wᵀ dZ (proven in derivations/backprop.py)."""
+    A_prev, W, b = cache
+    dZ = as_real_array(dZ, "dZ")
+    m = A_prev.shape[1]
+    if dZ.shape != (W.shape[0], m):
+        raise ValueError(f"dZ must have shape {(W.shape[0], m)}, got {dZ.shape}")
+    dW = (dZ @ A_prev.T) / m
+    db = np.sum(dZ, axis=1, keepdims=True) / m
+    dA_prev = W.T @ dZ
+    return dA_prev, dW, db
+
+
+def linear_activation_backward(dA, cache, activation: str):
+    """dZ = dA ⊙ g'(Z) (the activation's generated vjp), then linear_backward."""
+    linear_cache, Z = cache
+    dZ = _activations.get(activation).vjp(Z, as_real_array(dA, "dA"))
+    return linear_backward(dZ, linear_cache)
+
+
+def L_model_backward(AL, Y, caches):
+    """The whole backward pass, from dAL = −(Y/AL − (1 − Y)/(1 − AL)).
+
+    dAL is the notebook's: the derivative of the per-example loss,
+    ``nnref.losses.get("binary_cross_entropy").grad_terms(AL, Y)`` (its ``grad`` is that over m).
+    """
+    grads = {}
+    L = len(caches)
+    Y = as_real_array(Y, "Y").reshape(np.shape(AL))
+    dAL = _losses.get("binary_cross_entropy").grad_terms(AL, Y)
+    dA_prev, dW, db = linear_activation_backward(dAL, caches[L - 1], "sigmoid")
+    grads["dA" + str(L)], grads["dW" + str(L)], grads["db" + str(L)] = dA_prev, dW, db
+    for l in reversed(range(L - 1)):
+        dA_prev, dW, db = linear_activation_backward(grads["dA" + str(l + 2)], caches[l], "relu")
+        grads["dA" + str(l + 1)], grads["dW" + str(l + 1)], grads["db" + str(l + 1)] = dA_prev, dW, db
+    return grads
+
+
+def update_parameters(parameters: dict, grads: dict, learning_rate: float) -> dict:
+    """One gradient-descent step: W ← W − α dW, b ← b − α db (returns a new dict)."""
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate}")
+    L = len(parameters) // 2
+    updated = {}
+    for l in range(1, L + 1):
+        updated["W" + str(l)] = parameters["W" + str(l)] - learning_rate * grads["dW" + str(l)]
+        updated["b" + str(l)] = parameters["b" + str(l)] - learning_rate * grads["db" + str(l)]
+    return updated
