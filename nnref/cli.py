@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 # subcommand -> (module, one-line help). Each module defines configure(parser) and run(args) -> int.
@@ -17,13 +18,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def available() -> dict[str, tuple[str, str]]:
+    """The subcommands whose module is installed (the ones still being built are not offered)."""
+    out = {}
+    for name, (module, help_text) in COMMANDS.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            out[name] = (module, help_text)
+    return out
+
+
 def build_parser(load: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nnref",
         description="nnref: a numerically verified math reference for neural networks.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_text) in COMMANDS.items():
+    for name, (module, help_text) in available().items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
         if name == load:
             importlib.import_module(module).configure(sp)
@@ -33,7 +47,7 @@ def build_parser(load: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command not in COMMANDS:
+    if command not in available():
         command = None
     parser = build_parser(load=command)
     args = parser.parse_args(argv)

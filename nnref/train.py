@@ -11,7 +11,7 @@ from nnref import activations as _activations
 from nnref.datasets import NAMES
 
 DEFAULTS = {
-    "digits": {"layers": "256", "epochs": 80, "lr": 1e-3, "batch_size": 32},
+    "digits": {"layers": "512", "epochs": 60, "lr": 1e-3, "batch_size": 32},
     "moons": {"layers": "32,32", "epochs": 200, "lr": 3e-3, "batch_size": 32},
     "circles": {"layers": "32,32", "epochs": 200, "lr": 3e-3, "batch_size": 32},
     "spirals": {"layers": "64,64", "epochs": 400, "lr": 3e-3, "batch_size": 32},

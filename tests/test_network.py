@@ -178,7 +178,7 @@ def test_optimizers_learn_moons(optimizer):
 def test_digits_reaches_97_percent():
     X, y = datasets.load("digits")
     Xtr, ytr, Xte, yte = datasets.split(X, y, seed=0)
-    model = MLP([64, 256, 10], epochs=80, seed=0).fit(Xtr, ytr)
+    model = MLP([64, 512, 10], epochs=60, seed=0).fit(Xtr, ytr)
     assert model.score(Xte, yte) >= 0.97
 
 

@@ -1,0 +1,111 @@
+"""Writes the Training walkthrough's figures and numbers: `python -m bench.training_report`.
+
+Trains nnref.MLP on the digits (loss curve, held-out accuracy, time) and on the 2-D moons and
+spirals (decision boundaries), with fixed seeds, and writes docs/reference/training/.
+Figures are SVG with a fixed hash salt and no date, so an unchanged run writes identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nnref import datasets
+from nnref.mlp import MLP
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "reference" / "training"
+HEADER = "<!-- Written by `python -m bench.training_report` (measurements: rerun it to refresh). -->\n"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams.update({"svg.hashsalt": "nnref", "svg.fonttype": "path", "font.size": 10})
+    return plt
+
+
+def _save(fig, name: str) -> None:
+    plt = _plt()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    plt.close(fig)
+    (OUT / name).write_text(buf.getvalue(), encoding="utf-8")
+
+
+def digits() -> dict:
+    X, y = datasets.load("digits")
+    Xtr, ytr, Xte, yte = datasets.split(X, y, seed=0)
+    rows = []
+    for seed in (0, 1, 2):
+        model = MLP([64, 512, 10], epochs=60, seed=seed)
+        start = time.perf_counter()
+        model.fit(Xtr, ytr)
+        rows.append((seed, model.score(Xtr, ytr), model.score(Xte, yte), time.perf_counter() - start, model))
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    for seed, *_, model in rows:
+        ax.plot(range(1, len(model.history) + 1), model.history, label=f"seed {seed}")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training cost")
+    ax.set_title("digits, MLP 64-512-10 (relu, softmax cross-entropy, Adam)")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+    _save(fig, "digits_loss.svg")
+    # The notebook's architecture on a binary digits task (0 against 1).
+    keep = (y == 0) | (y == 1)
+    Xb_tr, yb_tr, Xb_te, yb_te = datasets.split(X[:, keep], y[keep], seed=0)
+    notebook = MLP([64, 20, 7, 5, 1], loss="binary_cross_entropy", optimizer="gd", lr=0.1, epochs=300, seed=1)
+    start = time.perf_counter()
+    notebook.fit(Xb_tr, yb_tr)
+    binary = (notebook.score(Xb_te, yb_te), time.perf_counter() - start)
+    return {"rows": rows, "binary": binary, "sizes": (Xtr.shape[1], Xte.shape[1])}
+
+
+def boundaries() -> None:
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    for ax, (name, hidden, epochs) in zip(axes, (("moons", [32, 32], 200), ("spirals", [64, 64], 400))):
+        X, y = datasets.load(name, seed=0)
+        model = MLP([2, *hidden, 2], activation="tanh", init="xavier", lr=3e-3, epochs=epochs, seed=0).fit(X, y)
+        xs = np.linspace(X[0].min() - 0.3, X[0].max() + 0.3, 200)
+        ys = np.linspace(X[1].min() - 0.3, X[1].max() + 0.3, 200)
+        gx, gy = np.meshgrid(xs, ys)
+        proba = model.predict_proba(np.vstack([gx.ravel(), gy.ravel()]))[1].reshape(gx.shape)
+        ax.contourf(gx, gy, proba, levels=20, cmap="RdBu_r", alpha=0.6)
+        ax.contour(gx, gy, proba, levels=[0.5], colors="k", linewidths=1)
+        ax.scatter(X[0], X[1], c=y, cmap="RdBu_r", s=6, edgecolors="none")
+        ax.set_title(f"{name}: accuracy {model.score(X, y):.1%}")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    _save(fig, "boundaries.svg")
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = digits()
+    boundaries()
+    lines = [HEADER, "| seed | train accuracy | held-out accuracy | training time |", "|---|---|---|---|"]
+    for seed, train, test, seconds, _ in result["rows"]:
+        lines.append(f"| {seed} | {train:.2%} | {test:.2%} | {seconds:.1f} s |")
+    acc, seconds = result["binary"]
+    lines.append("")
+    lines.append(
+        f"Training set {result['sizes'][0]} images, held-out {result['sizes'][1]}. The notebook's architecture "
+        f"([LINEAR→RELU]×3→LINEAR→SIGMOID, 64-20-7-5-1, binary cross-entropy, full-batch gradient descent) on 0 "
+        f"against 1: held-out accuracy {acc:.2%} in {seconds:.1f} s. Measured on {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}."
+    )
+    (OUT / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print((OUT / "results.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
