@@ -294,6 +294,7 @@ def activation_reference() -> dict[str, str]:
 def identity_tables() -> dict[str, str]:
     from derivations.backprop import identities as backprop_identities
     from derivations.identities import identity_table
+    from derivations.init import identities as init_identities
     from derivations.losses import fused_identities
     from derivations.neuron import identities as neuron_identities
     from derivations.softmax import identities as softmax_identities
@@ -301,6 +302,7 @@ def identity_tables() -> dict[str, str]:
     header = HEADER_MD.format(source="identities.py") + "\n"
     return {
         "docs/reference/backprop_identities.md": header + identity_table(backprop_identities()),
+        "docs/reference/init_identities.md": header + identity_table(init_identities()),
         "docs/reference/neuron_identities.md": header + identity_table(neuron_identities()),
         "docs/reference/fused_identities.md": header + identity_table(fused_identities()),
         "docs/reference/softmax_identities.md": header + identity_table(softmax_identities()),

@@ -148,6 +148,8 @@ class AccuracyRow:
     nan_inf: int
     n_points: int
     bound: float
+    grid: np.ndarray | None = None  # the inputs measured, and the ULP error at each (NaN: not counted)
+    errors: np.ndarray | None = None
 
     @property
     def ok(self) -> bool:
@@ -166,6 +168,9 @@ def measure(name: str, which: str, fn, expr: sp.Expr, params, bound: float, grid
     errors, bad = ulp_errors(computed, truth)
     valid = ~np.isnan(errors)
     worst = int(np.nanargmax(np.where(valid, errors, -1.0))) if valid.any() else 0
+    bad_count = int(np.count_nonzero(bad))
+    errors = np.where(bad, np.inf, errors)  # a NaN/inf where the truth is finite is infinitely wrong
+    valid = ~np.isnan(errors)
     return AccuracyRow(
         name=name,
         which=which,
@@ -174,9 +179,11 @@ def measure(name: str, which: str, fn, expr: sp.Expr, params, bound: float, grid
         worst_z=float(grid[worst]),
         worst_value=float(computed[worst]),
         worst_truth=float(truth[worst]),
-        nan_inf=int(np.count_nonzero(bad)),
+        nan_inf=bad_count,
         n_points=int(valid.sum()),
         bound=bound,
+        grid=grid,
+        errors=errors,
     )
 
 
@@ -243,3 +250,19 @@ def loss_accuracy(entry, which: str, bound: float | None = None) -> AccuracyRow:
         )
     worst = max(rows, key=lambda r: (r.nan_inf, r.max_ulp))
     return worst
+
+
+def naive_accuracy(entry, which: str, grid=None) -> AccuracyRow:
+    """The same measurement for the naive lambdify of the raw SymPy expression (numpy + scipy)."""
+    textbook = {"f": entry.f, "df": entry.df, "d2f": entry.d2f}[which]
+    subs = {sp.Symbol(k, positive=True): v for k, v in entry.params.items()}
+    expr = textbook.subs(subs).replace(sp.DiracDelta, lambda *a: sp.Integer(0))
+    fn = sp.lambdify(z, expr, modules=["numpy", "scipy"])
+
+    def naive(x):
+        return np.broadcast_to(np.asarray(fn(x), dtype=np.float64), x.shape)
+
+    if grid is None:
+        grid = full_range_grid(extra=points_near_zeros(entry))
+    exclude = entry.kinks if (which != "f" or entry.name == "step") else ()
+    return measure(entry.name + " (naive)", which, naive, textbook, entry.params, entry.bound(which), grid, exclude)

@@ -28,24 +28,30 @@ DEGREE = 30
 RADIUS = 0.8
 
 
-class DDSub(sp.Function):
-    """(z − hi) − lo: z minus a constant held as a double-double, printed exactly as written."""
+class TaylorPatch(sp.Function):
+    """closed(z) outside |z − z0| < r; inside, Σ c_k d^k with d = (z − hi) − lo.
 
-    nargs = 3
+    Printed as one call of ``nnref._primitives.taylor_patch``, which evaluates the polynomial
+    (Horner) only on the elements inside the patch, so the patch costs nothing elsewhere.
+    Args: (closed, z, hi, lo, radius, Tuple(c_1, ..., c_N)).
+    """
+
+    nargs = 6
 
     def numpy_code(self, printer) -> str:
-        u, hi, lo = self.args
-        return f"(({printer._print(u)} - {printer._print(hi)}) - {printer._print(lo)})"
+        closed, u, hi, lo, radius, coeffs = self.args
+        cs = ", ".join(repr(float(c)) for c in coeffs)
+        return (
+            f"nnref._primitives.taylor_patch({printer._print(closed)}, {printer._print(u)}, "
+            f"{float(hi)!r}, {float(lo)!r}, {float(radius)!r}, ({cs},))"
+        )
 
     def _latex(self, printer, exp=None):
-        return rf"\left({printer._print(self.args[0])} - z_0\right)"
-
-    def fdiff(self, argindex=1):
-        return sp.Integer(1) if argindex == 1 else sp.Integer(-1)
+        closed, u, hi, lo, radius, coeffs = self.args
+        return rf"\operatorname{{taylor}}_{{z_0 = {float(hi):.6g}}}\left[{printer._print(closed)}\right]"
 
     def dd_textbook(self):
-        u, hi, lo = self.args
-        return u - hi - lo
+        return self.args[0]
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,7 @@ class Patch:
     radius: float
     degree: int
     truncation: float  # |c_{N+1}| r^{N+1}: the size of the first omitted term at the edge
-    expr: sp.Expr  # the polynomial in DDSub(z, hi, lo)
+    coeffs: sp.Tuple  # c_1 … c_N of the polynomial in d = (z − hi) − lo
 
 
 def _mp_function(expr: sp.Expr, params: dict[str, float]):
@@ -85,8 +91,6 @@ def patch_at(expr: sp.Expr, params: dict[str, float], root) -> Patch:
         coeffs = mp.taylor(fn, root, DEGREE + 1)
         hi = float(root)
         lo = float(root - mp.mpf(hi))
-        d = sp.Symbol("d", real=True)
-        poly = sum(sp.Float(float(coeffs[k])) * d**k for k in range(1, DEGREE + 1))
         # The widest radius (≤ RADIUS) whose first omitted term stays below 2 ULP of f' at the edges.
         radius = mp.mpf(RADIUS)
         while True:
@@ -95,10 +99,8 @@ def patch_at(expr: sp.Expr, params: dict[str, float], root) -> Patch:
             if truncation <= 2 * mp.mpf(2) ** -52 * edge:
                 break
             radius -= mp.mpf("0.05")
-    poly = sp.horner(poly, wrt=d)
-    return Patch(
-        hi, lo, float(mp.nstr(radius, 3)), DEGREE, float(truncation), poly.subs(d, DDSub(z, sp.Float(hi), sp.Float(lo)))
-    )
+        coefficients = sp.Tuple(*[sp.Float(float(coeffs[k])) for k in range(1, DEGREE + 1)])
+    return Patch(hi, lo, float(mp.nstr(radius, 3)), DEGREE, float(truncation), coefficients)
 
 
 def patched(closed_form: sp.Expr, textbook: sp.Expr, params: dict[str, float]) -> tuple[sp.Expr, list[Patch]]:
@@ -106,12 +108,10 @@ def patched(closed_form: sp.Expr, textbook: sp.Expr, params: dict[str, float]) -
     patches = [patch_at(textbook, params, root) for root in interior_zeros(textbook, params)]
     expr = closed_form
     for p in patches:
-        expr = sp.Piecewise((p.expr, sp.Abs(z - sp.Float(p.z0)) < sp.Float(p.radius)), (expr, True))
+        expr = TaylorPatch(expr, z, sp.Float(p.z0), sp.Float(p.z0_lo), sp.Float(p.radius), p.coeffs)
     return expr, patches
 
 
 def strip_patches(expr: sp.Expr) -> sp.Expr:
     """The closed form under the patches: what proofs compare with the textbook form."""
-    while isinstance(expr, sp.Piecewise) and expr.args[0][0].has(DDSub):
-        expr = expr.args[-1][0]
-    return expr
+    return expr.replace(TaylorPatch, lambda closed, *rest: closed)

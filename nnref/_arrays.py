@@ -34,6 +34,8 @@ def as_real_array(value, name: str) -> np.ndarray:
 
 def shaped_like(result, like: np.ndarray) -> np.ndarray:
     """Broadcast a generated function's result to the input's shape and dtype (constants included)."""
+    if isinstance(result, np.ndarray) and result.shape == like.shape and result.dtype == like.dtype:
+        return result  # already right: no copy
     out = np.empty(like.shape, dtype=like.dtype)
     out[...] = result
     return out

@@ -67,10 +67,11 @@ def _complex_step_error(entry) -> float | None:
     return float(np.max(np.abs(cs - A.get(entry.name).df(zs)) / np.maximum(np.abs(cs), 1e-300)))
 
 
-def activation_row(entry) -> dict:
-    from derivations.reference import activation_accuracy
+def activation_row(entry, naive: bool = False) -> dict:
+    from derivations.reference import activation_accuracy, naive_accuracy
 
     acc = {which: activation_accuracy(entry, which) for which in ("f", "df", "d2f")}
+    raw = {which: naive_accuracy(entry, which) for which in ("f", "df")} if naive else {}
     fd_df, fd_d2f = _fd_errors(entry)
     cs = _complex_step_error(entry)
     ok = all(row.ok for row in acc.values()) and fd_df < 1e-5 and fd_d2f < 1e-4 and (cs is None or cs < 1e-9)
@@ -78,6 +79,7 @@ def activation_row(entry) -> dict:
         "kind": "activation",
         "name": entry.name,
         "accuracy": acc,
+        "naive": raw,
         "fd_df": fd_df,
         "fd_d2f": fd_d2f,
         "cs": cs,
@@ -154,6 +156,12 @@ def verification_markdown(row: dict, entry) -> str:
             f"(median {acc.median_ulp:.2g}, {acc.n_points} points) | {acc.bound:g} |"
         )
         lines.append(f"| NaN/inf where {label} is finite | {acc.nan_inf} | 0 |")
+        raw = row.get("naive", {}).get(which)
+        if raw is not None:
+            lines.append(
+                f"| the same for the naive lambdify of SymPy's raw {label} | {raw.max_ulp:.3g} at $z = {raw.worst_z:.6g}$, "
+                f"{raw.nan_inf} NaN/inf | — |"
+            )
     if row["kind"] == "activation":
         lines.append(f"| finite differences, max relative error of $f'$ | {row['fd_df']:.2g} | 1e-5 |")
         lines.append(f"| finite differences, max relative error of $f''$ | {row['fd_d2f']:.2g} | 1e-4 |")
@@ -161,11 +169,49 @@ def verification_markdown(row: dict, entry) -> str:
         lines.append(f"| complex step of the textbook $f$ against $f'$ (on [−4, 4]) | {cs} | 1e-9 |")
     else:
         lines.append(f"| gradient of the mean cost, central differences | {row['fd']:.2g} | 1e-7 |")
+    if row.get("naive"):
+        lines.append("")
+        lines.append(
+            f"![ULP error over z of the generated code and of the naive lambdify, for f and f'](../verification/activations/{row['name']}.svg)"
+        )
     reasons = [f"- **{w}**: {reason}" for w, (_, reason) in getattr(entry, "ulp_bounds", {}).items()]
     text = "\n".join(lines) + "\n"
     if reasons:
         text += '\n!!! info "Where 4 ULP is not reached, and why"\n\n' + "\n".join("    " + r for r in reasons) + "\n"
     return text
+
+
+def error_plot(row: dict) -> str:
+    """SVG of the ULP error against z: generated code against the naive lambdify, f and f'."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams.update({"svg.hashsalt": "nnref", "svg.fonttype": "path", "font.size": 9})
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
+    for ax, which, label in zip(axes, ("f", "df"), ("f", "f'")):
+        for acc, color, name in (
+            (row["naive"][which], "#d62728", "naive lambdify"),
+            (row["accuracy"][which], "#1f77b4", "nnref"),
+        ):
+            err = np.where(np.isinf(acc.errors), 1e17, acc.errors)
+            shown = np.abs(acc.grid) <= 1e3  # ±708, ±745 included; ±1e308 are in the table
+            ax.scatter(acc.grid[shown], np.maximum(err[shown], 1e-2), s=3, color=color, label=name, rasterized=True)
+        ax.axhline(4, color="gray", linestyle="--", linewidth=0.8)
+        ax.set_xscale("symlog", linthresh=1e-3)
+        ax.set_xticks([-1e3, -1e1, -1e-1, 0, 1e-1, 1e1, 1e3])
+        ax.set_yscale("log")
+        ax.set_ylim(1e-2, 3e17)
+        ax.set_title(f"ULP error of {label} (inf and NaN drawn at 1e17)")
+        ax.set_xlabel("z")
+    axes[0].legend(frameon=False, loc="upper left")
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     rows, entries = [], {}
     for name, entry in ACTIVATIONS.items():
         if name in wanted:
-            rows.append(activation_row(entry))
+            rows.append(activation_row(entry, naive=args.docs is not None))
             entries[name] = entry
     for name, entry in LOSSES.items():
         if name in wanted:
@@ -197,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
             (folder / f"{row['name']}.md").write_text(
                 verification_markdown(row, entries[row["name"]]), encoding="utf-8"
             )
+            if row.get("naive"):
+                (folder / f"{row['name']}.svg").write_text(error_plot(row), encoding="utf-8")
     failed = [r["name"] for r in rows if not r["ok"]]
     if failed:
         print(f"\nnnref check: {len(failed)} of {len(rows)} rows failed: {', '.join(failed)}")

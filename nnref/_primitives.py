@@ -90,3 +90,23 @@ def x_ndtr(u):
     left = (ut * (0.5 * scipy.special.erfcx(ut * -_INV_SQRT_2))) * _exp_minus_half_square(ut)
     left = np.where(u < _UNDERFLOW, 0.0, left)
     return np.where(tail, left, body).astype(dtype, copy=False)
+
+
+def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) -> np.ndarray:
+    r"""``closed`` except where |z − (hi + lo)| < radius: there Σ_k c_k d^k, d = (z − hi) − lo.
+
+    The generated derivative calls this next to an interior zero of f' (derivations/taylor.py):
+    z − hi is exact there (Sterbenz), so d carries one rounding, and the polynomial (Horner) is
+    evaluated only on the elements inside the patch.
+    """
+    z = np.asarray(z)
+    out = np.array(closed, dtype=np.result_type(closed, z, 0.0), copy=True)
+    out = np.broadcast_to(out, z.shape).copy() if out.shape != z.shape else out
+    inside = np.abs(z - hi) < radius
+    if inside.any():
+        d = (z[inside].astype(np.float64) - hi) - lo
+        acc = np.zeros_like(d)
+        for c in reversed(coeffs):
+            acc = (acc + c) * d
+        out[inside] = acc
+    return out

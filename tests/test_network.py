@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from derivations.backprop import identities as backprop_identities
+from derivations.init import identities as init_identities
 from nnref import datasets, gradcheck
 from nnref import notebook as nb
 from nnref.mlp import MLP
@@ -20,6 +21,17 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize("ident", backprop_identities(), ids=lambda i: i.name)
 def test_backprop_identities_are_proven(ident):
     assert ident.proven, ident.name
+
+
+@pytest.mark.parametrize("ident", init_identities(), ids=lambda i: i.name)
+def test_initialisation_variances_are_derived(ident):
+    assert ident.proven, ident.name
+
+
+@pytest.mark.parametrize("init, variance", [("xavier", 1.0), ("he", 2.0)])
+def test_mlp_initial_weights_have_the_derived_variance(init, variance):
+    model = MLP([400, 300, 2], init=init, seed=0)
+    assert np.var(model.params["W1"]) == pytest.approx(variance / 400, rel=0.02)
 
 
 # ---- the notebook, against the classic formulas written out by hand ---------------------------

@@ -1,9 +1,13 @@
 """The built site in a real browser: Debian's Chromium driven by Playwright, served on 127.0.0.1.
 
-For every page: it loads, logs no console error, requests nothing outside 127.0.0.1, every formula
-is typeset by KaTeX (not left as raw TeX), every internal link and image resolves. A fixture page
-with broken formulas shows that the rendering check can fail. Screenshots go to
-test-artifacts/screenshots/.
+For every page of the site: it loads, logs no console error, requests nothing outside 127.0.0.1
+and nothing that fails, every formula is typeset by KaTeX (not left as raw TeX, no .katex-error),
+every internal link (with its #anchor) and every image resolves. The fixture
+tests/fixtures/broken_formula/ holds formulas KaTeX cannot parse, and proves that the rendering
+check reports them. Screenshots go to test-artifacts/screenshots/ (gitignored).
+
+Needs Debian's chromium (`bash scripts/test.sh` installs it) and KaTeX from `npm install`.
+Playwright's own browser downloads are never used.
 """
 
 from __future__ import annotations
@@ -11,19 +15,26 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urldefrag, urlparse
 
 import pytest
+from mkdocs.utils import yaml_load
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FIXTURE = ROOT / "tests" / "fixtures" / "broken_formula"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = [
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -33,183 +44,310 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+BUILD_SECONDS = 30
+
+# For each .arithmatex element: typeset means a .katex child, no .katex-error, and no TeX
+# delimiter left in the text outside the typeset part.
+FORMULAS_JS = r"""() => [...document.querySelectorAll('.arithmatex')].map(e => {
+  const rest = e.cloneNode(true);
+  rest.querySelectorAll('.katex').forEach(k => k.remove());
+  const raw = /\\\(|\\\[|\$\$/.test(rest.textContent);
+  return {
+    rendered: !!e.querySelector('.katex') && !e.querySelector('.katex-error') && !raw,
+    tex: e.textContent.trim().slice(0, 100),
+  };
+})"""
+IMAGES_JS = """() => [
+  ...[...document.querySelectorAll('img')].map(e => ({src: e.currentSrc || e.src, width: e.complete ? e.naturalWidth : 0})),
+  ...[...document.querySelectorAll('object[data]')].map(e => ({src: e.data, width: null})),
+]"""
 
 
-def _build(config: Path, out: Path) -> None:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+def _build(config: Path, out: Path, site_url: str | None = None) -> float:
+    """`mkdocs build --strict` into `out` (for the address `site_url`); returns the seconds it took."""
+    start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(out)],
-        cwd=ROOT,
-        env=env,
+        cwd=config.parent,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1", **({"NNREF_SITE_URL": site_url} if site_url else {})),
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 0, f"mkdocs build --strict -f {config} failed:\n{done.stdout}{done.stderr}"
+    return time.perf_counter() - start
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
 
-def _serve(folder: Path):
-    handler = functools.partial(_Quiet, directory=str(folder))
+@dataclass
+class Served:
+    root: Path
+    url: str
+    build_seconds: float = 0.0
+    server: http.server.ThreadingHTTPServer | None = field(default=None, repr=False)
+
+
+def _serve(folder: Path) -> Served:
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+    return Served(folder, f"http://127.0.0.1:{server.server_address[1]}/", server=server)
 
 
-@pytest.fixture(scope="module")
+def _stop(served: Served) -> None:
+    served.server.shutdown()
+    served.server.server_close()
+
+
+@pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `bash scripts/test.sh`, which installs it")
+        pytest.fail(f"Debian's chromium is not installed at {CHROMIUM}: run `bash scripts/test.sh`, which installs it")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    _build(ROOT / "mkdocs.yml", out)
-    server, url = _serve(out)
-    yield out, url
-    server.shutdown()
-    server.server_close()
+    served = _serve(out)
+    served.build_seconds = _build(ROOT / "mkdocs.yml", out, site_url=served.url)
+    yield served
+    _stop(served)
 
 
-def visit(browser, url: str, screenshot: Path | None = None) -> dict:
-    """Load one page; return console errors, off-host requests, unrendered formulas, links, images."""
-    page = browser.new_page()
-    errors, outside = [], []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+@dataclass
+class Visit:
+    url: str
+    status: int | None
+    console_errors: list[str]
+    outside: list[str]
+    failed: list[str]
+    formulas: list[dict]
+    katex_errors: int
+    links: list[str]
+    images: list[dict]
+
+
+def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False, dark=False) -> Visit:
+    """Load one page with every request outside 127.0.0.1 blocked and recorded."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark" if dark else "light")
+    console_errors, outside, failed = [], [], []
+    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
+    page.on("response", lambda r: failed.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
 
     def route(r):
-        host = urlparse(r.request.url).hostname
-        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+        url = r.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname == "127.0.0.1":
             r.continue_()
         else:
-            outside.append(r.request.url)
+            outside.append(url)
             r.abort()
 
     page.route("**/*", route)
-    response = page.goto(url, wait_until="networkidle")
-    status = response.status if response else None
-    page.wait_for_timeout(100)
-    formulas = page.eval_on_selector_all(
-        ".arithmatex",
-        "els => els.map(e => ({rendered: !!e.querySelector('.katex') && !e.querySelector('.katex-error'),"
-        " text: e.textContent.slice(0, 80)}))",
-    )
-    links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-    images = page.eval_on_selector_all(
-        "img", "els => els.map(e => ({src: e.src, ok: e.complete && e.naturalWidth > 0}))"
-    )
-    if screenshot is not None:
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(screenshot), full_page=False)
-    page.close()
-    return {
-        "status": status,
-        "errors": errors,
-        "outside": outside,
-        "formulas": formulas,
-        "links": links,
-        "images": images,
-    }
+    try:
+        response = page.goto(url, wait_until="networkidle")
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=full_page)
+        return Visit(
+            url=url,
+            status=response.status if response else None,
+            console_errors=console_errors,
+            outside=outside,
+            failed=failed,
+            formulas=page.evaluate(FORMULAS_JS),
+            katex_errors=page.locator(".katex-error").count(),
+            links=page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"),
+            images=page.evaluate(IMAGES_JS),
+        )
+    finally:
+        page.close()
 
 
-def _pages(site_dir: Path) -> list[str]:
+def site_pages(site_dir: Path) -> list[str]:
+    """Every page of the built site, as a path relative to the site root ('' is the home page)."""
     pages = []
-    for html in sorted(site_dir.rglob("index.html")):
-        rel = html.parent.relative_to(site_dir).as_posix()
-        pages.append("" if rel == "." else rel + "/")
+    for html in sorted(site_dir.rglob("*.html")):
+        rel = html.relative_to(site_dir).as_posix()
+        if rel.startswith("assets/"):
+            continue
+        pages.append(rel[: -len("index.html")] if rel.endswith("index.html") else rel)
     return pages
 
 
-def test_every_page_renders_offline(browser, site):
-    site_dir, url = site
-    pages = _pages(site_dir)
-    assert len(pages) > 30, pages
-    problems = []
-    checked_links: dict[str, bool] = {}
-    for rel in pages:
-        shot = None
-        if rel in ("", "reference/activations/gelu/", "gradient-checking/"):
-            shot = SHOTS / f"{rel.strip('/').replace('/', '_') or 'home'}.png"
-        result = visit(browser, url + rel, shot)
-        if result["status"] != 200:
-            problems.append(f"{rel}: HTTP {result['status']}")
-        if result["errors"]:
-            problems.append(f"{rel}: console errors {result['errors'][:3]}")
-        if result["outside"]:
-            problems.append(f"{rel}: requests leaving 127.0.0.1 {result['outside'][:3]}")
-        raw = [f["text"] for f in result["formulas"] if not f["rendered"]]
-        if raw:
-            problems.append(f"{rel}: {len(raw)} formulas not typeset, e.g. {raw[:2]}")
-        bad_images = [i["src"] for i in result["images"] if not i["ok"]]
-        if bad_images:
-            problems.append(f"{rel}: images that did not load {bad_images[:3]}")
-        for link in result["links"]:
-            target = link.split("#")[0]
-            if not target.startswith(url) or target in checked_links:
-                continue
-            path = site_dir / urlparse(target).path.lstrip("/")
-            ok = path.exists() and (path.is_file() or (path / "index.html").exists())
-            checked_links[target] = ok
-            if not ok:
-                problems.append(f"{rel}: broken internal link {link}")
-    assert not problems, "\n".join(problems)
-    for name in ("home", "reference_activations_gelu", "gradient-checking"):
-        assert (SHOTS / f"{name}.png").stat().st_size > 10_000
-
-
-def test_formula_count_on_an_activation_page(browser, site):
-    _, url = site
-    result = visit(browser, urljoin(url, "reference/activations/sigmoid/"))
-    assert len(result["formulas"]) >= 6 and all(f["rendered"] for f in result["formulas"])
-
-
-def test_the_rendering_check_catches_broken_formulas(browser, tmp_path):
-    fixture = tmp_path / "fixture"
-    (fixture / "docs").mkdir(parents=True)
-    (fixture / "docs" / "index.md").write_text(
-        "# Broken\n\nA good one: $a = f(z)$.\n\n$$\n\\frac{1}{\n$$\n\nAnd $\\notamacro{x}$.\n", encoding="utf-8"
-    )
-    shutil.copytree(ROOT / "docs" / "javascripts", fixture / "docs" / "javascripts")
-    # The same theme, math extension, scripts and hook as the real site, on one page.
-    (fixture / "mkdocs.yml").write_text(
-        f"""site_name: fixture
-theme:
-  name: material
-  font: false
-hooks:
-  - {ROOT / "scripts" / "mkdocs_hooks.py"}
-markdown_extensions:
-  - pymdownx.arithmatex:
-      generic: true
-extra_css:
-  - assets/katex/katex.min.css
-extra_javascript:
-  - assets/katex/katex.min.js
-  - assets/katex/contrib/auto-render.min.js
-  - javascripts/katex.js
-nav:
-  - Broken: index.md
-""",
-        encoding="utf-8",
-    )
-    _build(fixture / "mkdocs.yml", fixture / "site")
-    server, url = _serve(fixture / "site")
+def _fetch(url: str) -> tuple[int, str]:
     try:
-        result = visit(browser, url)
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = r.read()
+            kind = r.headers.get_content_type()
+            return r.status, body.decode("utf-8", "replace") if kind == "text/html" else ""
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+
+
+def test_site_builds_quickly(site):
+    assert site.build_seconds < BUILD_SECONDS, f"mkdocs build took {site.build_seconds:.1f} s"
+
+
+def test_sitemap_lists_every_page(site):
+    sitemap = (site.root / "sitemap.xml").read_text(encoding="utf-8")
+    listed = {urlparse(u).path.lstrip("/") for u in re.findall(r"<loc>([^<]+)</loc>", sitemap)}
+    pages = set(site_pages(site.root)) - {"404.html"}
+    assert listed == pages, f"only in sitemap: {sorted(listed - pages)}; only on disk: {sorted(pages - listed)}"
+
+
+def test_every_page_renders_offline(browser, site):
+    pages = site_pages(site.root)
+    assert "" in pages and len(pages) > 5, pages
+    problems: list[str] = []
+    targets: dict[str, set[str]] = {}  # internal link target (no fragment) -> fragments asked for
+    images: set[str] = set()
+    for rel in pages:
+        v = visit(browser, site.url + rel)
+        where = rel or "(home)"
+        if v.status != 200 and rel != "404.html":
+            problems.append(f"{where}: HTTP {v.status}")
+        if v.console_errors:
+            problems.append(f"{where}: console errors {v.console_errors[:3]}")
+        if v.outside:
+            problems.append(f"{where}: requests leaving 127.0.0.1 {v.outside[:3]}")
+        if v.failed:
+            problems.append(f"{where}: failed requests {v.failed[:3]}")
+        raw = [f["tex"] for f in v.formulas if not f["rendered"]]
+        if raw or v.katex_errors:
+            problems.append(f"{where}: {len(raw)} formulas not typeset, {v.katex_errors} .katex-error, e.g. {raw[:2]}")
+        for image in v.images:
+            images.add(image["src"])
+            if image["width"] is not None and image["width"] <= 0:
+                problems.append(f"{where}: image not displayed (naturalWidth 0) {image['src']}")
+        for link in v.links:
+            target, fragment = urldefrag(link)
+            if target.startswith(site.url):
+                targets.setdefault(target, set()).add(f"{fragment}@{where}" if fragment else "")
+    for target, fragments in sorted(targets.items()):
+        status, html = _fetch(target)
+        if status != 200:
+            problems.append(f"broken internal link {target} (HTTP {status}) from {sorted(fragments)[:3]}")
+            continue
+        for asked in sorted(f for f in fragments if f):
+            fragment, source = asked.split("@", 1)
+            if html and not re.search(rf"""id=["']?{re.escape(fragment)}["'\s>]""", html):
+                problems.append(f"{source}: link to missing anchor {target}#{fragment}")
+    for src in sorted(images):
+        if src.startswith(site.url) and _fetch(src)[0] != 200:
+            problems.append(f"broken image {src}")
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def test_instant_navigation_typesets_the_new_page(browser, site):
+    """Material swaps pages in place (navigation.instant); document$ must re-run KaTeX."""
+    pages = site_pages(site.root)
+    target = next((p for p in pages if p.startswith("reference/activations/") and p.count("/") == 3), None)
+    if target is None:
+        target = next(p for p in pages if p not in ("", "404.html"))
+    page = browser.new_page()
+    page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort())
+    try:
+        page.goto(site.url, wait_until="networkidle")
+        page.evaluate("window.__sameDocument = true")
+        # Click a link the way a reader would, so Material's router handles it.
+        page.evaluate(
+            "t => { const a = document.createElement('a'); a.href = t; document.body.append(a); a.click(); }", target
+        )
+        page.wait_for_url(site.url + target)
+        page.wait_for_load_state("networkidle")
+        formulas = page.evaluate(FORMULAS_JS)
+        same_document = page.evaluate("window.__sameDocument === true")
     finally:
-        server.shutdown()
-    server.server_close()
-    states = [f["rendered"] for f in result["formulas"]]
-    assert states.count(True) == 1 and states.count(False) == 2, result["formulas"]
+        page.close()
+    assert same_document, "navigation.instant did not keep the page: a full reload happened"
+    assert all(f["rendered"] for f in formulas), [f["tex"] for f in formulas if not f["rendered"]]
+
+
+SCREENSHOTS = {
+    "home": ("", "full"),
+    "home-dark": ("", "dark"),
+    "activation-sigmoid": ("reference/activations/sigmoid/", "viewport"),
+    "gradient-checking": ("gradient-checking/", "viewport"),
+}
+
+
+@pytest.mark.parametrize("name", SCREENSHOTS)
+def test_screenshot(browser, site, name):
+    rel, mode = SCREENSHOTS[name]
+    if not (site.root / rel / "index.html").exists():
+        pytest.skip(f"no screenshot {name}.png: the page {rel} is not in the built site (yet)")
+    shot = SHOTS / f"{name}.png"
+    shot.unlink(missing_ok=True)
+    v = visit(browser, site.url + rel, shot, full_page=mode == "full", dark=mode == "dark")
+    assert v.status == 200 and all(f["rendered"] for f in v.formulas)
+    assert shot.stat().st_size > 10_000, f"{shot} looks empty"
+
+
+def test_broken_formulas_are_reported(browser, tmp_path):
+    """The rendering check can fail: the fixture's two malformed formulas are caught, the good one is not."""
+    _build(FIXTURE / "mkdocs.yml", tmp_path / "site")
+    served = _serve(tmp_path / "site")
+    try:
+        v = visit(browser, served.url)
+    finally:
+        _stop(served)
+    assert not v.outside and not v.failed, (v.outside, v.failed)
+    good = [f["tex"] for f in v.formulas if f["rendered"]]
+    bad = [f["tex"] for f in v.formulas if not f["rendered"]]
+    assert len(good) == 1 and "a = f(z)" in good[0], v.formulas
+    assert len(bad) == 2, v.formulas
+    assert any("\\frac{1}{" in t for t in bad) and any("\\notamacro" in t for t in bad), bad
+    # auto-render logs the formula KaTeX cannot parse (throwOnError: true), but with an unbalanced
+    # brace it never finds the closing \] and leaves the text alone without a word: only the DOM
+    # check above sees that one.
+    assert [e for e in v.console_errors if "KaTeX" in e and "notamacro" in e], v.console_errors
+
+
+def test_fixture_uses_the_sites_math_setup():
+    """The fixture proves something about the real site only if it typesets math the same way."""
+    site = yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    fixture = yaml_load((FIXTURE / "mkdocs.yml").read_text(encoding="utf-8"))
+    for key in ("extra_javascript",):
+        assert fixture[key] == site[key], key
+    assert [c for c in site["extra_css"] if "katex" in c] == fixture["extra_css"]
+    assert fixture["theme"]["font"] is False and site["theme"]["font"] is False
+    hooks = {(FIXTURE / h).resolve() for h in fixture["hooks"]}
+    assert hooks == {(ROOT / h).resolve() for h in site["hooks"]}
+
+    def arithmatex(cfg):
+        return next(e for e in cfg["markdown_extensions"] if isinstance(e, dict) and "pymdownx.arithmatex" in e)
+
+    assert arithmatex(fixture) == arithmatex(site) == {"pymdownx.arithmatex": {"generic": True}}
+    assert (FIXTURE / "docs" / "javascripts" / "katex.js").resolve() == (ROOT / "docs/javascripts/katex.js").resolve()
+
+
+def test_build_without_katex_fails_with_a_clear_message(tmp_path):
+    """No node_modules/katex: the build stops and says to run `npm install`, instead of shipping raw TeX."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy2(ROOT / "scripts" / "mkdocs_hooks.py", tmp_path / "scripts")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nhooks:\n  - scripts/mkdocs_hooks.py\nnav:\n  - index.md\n", encoding="utf-8"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=tmp_path,
+        env=dict(os.environ, NO_MKDOCS_2_WARNING="1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "npm install" in done.stdout + done.stderr, done.stdout + done.stderr

@@ -1,16 +1,25 @@
-// Render every arithmatex span/div with the KaTeX copy served from this site (no CDN).
-// throwOnError: a malformed formula raises, so the browser test sees it instead of red text.
-function renderMath() {
-  renderMathInElement(document.body, {
-    delimiters: [
-      { left: "\\[", right: "\\]", display: true },
-      { left: "\\(", right: "\\)", display: false },
-    ],
-    throwOnError: true,
-  });
+// Typeset every formula that pymdownx.arithmatex (generic mode) left in the page, with the copy of
+// KaTeX served from this site (no CDN). Only .arithmatex elements are touched, so a backslash or a
+// dollar sign elsewhere (code, API docs) is never mistaken for math.
+// throwOnError: a formula KaTeX cannot parse stays as raw TeX and is logged as a console error,
+// instead of being shown as red text that looks rendered; the browser test (tests/test_site.py)
+// fails on both.
+function renderMath(root) {
+  for (const element of root.querySelectorAll(".arithmatex")) {
+    renderMathInElement(element, {
+      delimiters: [
+        { left: "\\[", right: "\\]", display: true },
+        { left: "\\(", right: "\\)", display: false },
+      ],
+      throwOnError: true,
+    });
+  }
 }
+
 if (typeof document$ !== "undefined") {
-  document$.subscribe(renderMath); // Material's instant navigation re-renders on every page
+  // Material's instant navigation swaps the page content without a reload and emits on document$
+  // each time, the first load included.
+  document$.subscribe(({ body }) => renderMath(body));
 } else {
-  document.addEventListener("DOMContentLoaded", renderMath);
+  document.addEventListener("DOMContentLoaded", () => renderMath(document.body));
 }
