@@ -7,7 +7,6 @@ Figures are SVG with a fixed hash salt and no date, so an unchanged run writes i
 
 from __future__ import annotations
 
-import io
 import platform
 import time
 from pathlib import Path
@@ -22,21 +21,15 @@ HEADER = "<!-- Written by `python -m bench.training_report` (measurements: rerun
 
 
 def _plt():
-    import matplotlib
+    from derivations.docgen import _matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    matplotlib.rcParams.update({"svg.hashsalt": "nnref", "svg.fonttype": "path", "font.size": 10})
-    return plt
+    return _matplotlib()
 
 
 def _save(fig, name: str) -> None:
-    plt = _plt()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
-    plt.close(fig)
-    (OUT / name).write_text(buf.getvalue(), encoding="utf-8")
+    from derivations.docgen import svg_text
+
+    (OUT / name).write_text(svg_text(fig, "", header=HEADER.replace("<!--", "<!-- figure:")), encoding="utf-8")
 
 
 def digits() -> dict:

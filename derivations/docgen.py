@@ -62,7 +62,9 @@ def _matplotlib():
     return plt
 
 
-def svg_text(fig, source: str) -> str:
+def svg_text(fig, source: str, header: str | None = None) -> str:
+    """Deterministic SVG text of a figure (fixed hash salt, no date), with a header comment naming
+    what regenerates it: `nnref derive` from derivations/<source>, or the given header."""
     plt = _matplotlib()
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
@@ -70,7 +72,7 @@ def svg_text(fig, source: str) -> str:
     text = buf.getvalue()
     # The XML declaration must stay first; the header goes right after it.
     first, rest = text.split("\n", 1)
-    return first + "\n" + HEADER_SVG.format(source=source) + rest
+    return first + "\n" + (header or HEADER_SVG.format(source=source)) + rest
 
 
 def _numeric(expr: sp.Expr, params: dict[str, float]):
