@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh" docs
 cd "$ROOT"
 nnref derive
-nnref check
+nnref check --docs docs   # the verification tables on the reference pages come from this run
 mkdocs build --strict
 echo "Site built in $ROOT/site (open site/index.html, or run: bash scripts/site.sh --serve)"
 if [ "${1:-}" = "--serve" ]; then
