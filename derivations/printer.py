@@ -22,6 +22,8 @@ def fold_constants(expr: sp.Expr) -> sp.Expr:
     """Replace every maximal numeric subexpression that is not an integer by one rounded Float."""
 
     def fold(e):
+        if getattr(e, "exact_args", False) and not e.args[0].is_number:
+            return e  # the block splits its own constants into float64 pairs (expit_scaled)
         if isinstance(e, StableFunction) and e.args[0].is_number:  # e.g. sigmoid(0)
             return sp.Float(float(sp.N(e, 50)))
         if e.is_number and not e.is_Integer and not isinstance(e, sp.Float):
@@ -33,6 +35,8 @@ def fold_constants(expr: sp.Expr) -> sp.Expr:
             return e
         if not e.args or isinstance(e, (sp.Symbol, sp.Float)):
             return e
+        if isinstance(e, sp.Piecewise):  # nested (inside a sum or product)
+            return sp.Piecewise(*[(fold(v), c) for v, c in e.args])
         args = [fold(a) for a in e.args]
         if isinstance(e, (sp.Mul, sp.Add)):
             numeric = [a for a in e.args if a.is_number]

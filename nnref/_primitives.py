@@ -110,3 +110,20 @@ def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) 
             acc = (acc + c) * d
         out[inside] = acc
     return out
+
+
+def expit_scaled(z, c_hi: float, c_lo: float):
+    r""":math:`\sigma(c z)` for a constant c = c_hi + c_lo that float64 cannot hold (1.702, say).
+
+    The rounding of c·z costs up to |c z|/2 ULP in :math:`e^{cz}` (34 ULP at c z = −68). Here
+    u = fl(c_hi z) and its error e = (c_hi z − u) + c_lo z are formed exactly enough (Dekker's
+    product), and :math:`\sigma(u + e) = \sigma(u) + \sigma(u)\sigma(-u)\,e` to first order in e,
+    which is 2⁻⁵² |u| at most.
+    """
+    z, dtype = _as_float64(z)
+    u = c_hi * z
+    small = np.abs(z) < 1e150  # beyond, σ is 0 or 1 and Veltkamp's split would overflow
+    zs = np.where(small, z, 0.0)
+    e = np.where(small, two_product(np.full_like(zs, c_hi), zs)[1] + c_lo * zs, 0.0)
+    s = scipy.special.expit(u)
+    return (s + s * scipy.special.expit(-u) * e).astype(dtype, copy=False)
