@@ -186,12 +186,21 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
     return sp.srepr(a) == sp.srepr(b)
 
 
-def activation_page(entry, proofs=None, props=None, verification: bool = True) -> str:
-    """The Markdown of one activation's reference page (also used by `nnref custom --docs`)."""
+def activation_page(
+    entry,
+    proofs=None,
+    props=None,
+    verification: bool = True,
+    header: str | None = None,
+    usage: str | None = None,
+    source_note: str | None = None,
+) -> str:
+    """The Markdown of one activation's reference page (also used by `nnref custom --docs`, which
+    passes its own header line, usage line and the note above the generated source)."""
     params = ", ".join(f"`{k} = {v}`" for k, v in entry.params.items())
-    out = [HEADER_MD.format(source="activations.py")]
+    out = [HEADER_MD.format(source="activations.py") if header is None else header]
     out.append(f"# {entry.title}\n")
-    out.append(f"Registry name: `{entry.name}` — `nnref.activations.get({entry.name!r})`\n")
+    out.append(f"{usage}\n" if usage else f"Registry name: `{entry.name}` — `nnref.activations.get({entry.name!r})`\n")
     out.append(entry.summary + "\n")
     out.append("## Definition\n")
     out.append(display("f(z)", entry.f))
@@ -224,7 +233,7 @@ def activation_page(entry, proofs=None, props=None, verification: bool = True) -
     out.append("## Properties\n")
     out.append(properties_table(props))
     out.append("## Generated NumPy source\n")
-    out.append("Printed by `nnref derive` into `nnref/_generated/activations.py`:\n")
+    out.append((source_note or "Printed by `nnref derive` into `nnref/_generated/activations.py`:") + "\n")
     source = "\n\n".join(
         function_source(f"{entry.name}_{which}", [expr], entry.params, f"{entry.name}: {label}.")
         for which, expr, label in (

@@ -136,15 +136,19 @@ def prove_equal(textbook: sp.Expr, stable: sp.Expr, note: str = "", var: sp.Symb
 def _prove_activation_cached(name: str) -> dict[str, Proof]:
     from derivations.activations import ACTIVATIONS
 
-    entry = ACTIVATIONS[name]
-    out = {}
-    for which, textbook, code in (
-        ("f", entry.f, entry.code_f),
-        ("df", entry.df, entry.closed_df),
-        ("d2f", entry.d2f, entry.closed_d2f),
-    ):
-        out[which] = prove_equal(textbook, code)
-    return out
+    return prove_entry(ACTIVATIONS[name])
+
+
+def prove_one(entry, which: str) -> Proof:
+    """The proof that the code's closed form of f, f' or f'' ("f", "df", "d2f") equals the textbook one."""
+    textbook = {"f": entry.f, "df": entry.df, "d2f": entry.d2f}[which]
+    code = {"f": entry.code_f, "df": entry.closed_df, "d2f": entry.closed_d2f}[which]
+    return prove_equal(textbook, code)
+
+
+def prove_entry(entry) -> dict[str, Proof]:
+    """The proofs for any activation entry, registry or not (`nnref custom` builds its own)."""
+    return {which: prove_one(entry, which) for which in ("f", "df", "d2f")}
 
 
 def prove_activation(entry) -> dict[str, Proof]:

@@ -336,7 +336,11 @@ def decide_properties(f: sp.Expr, df: sp.Expr | None = None, stable_df: sp.Expr 
 def _activation_properties(name: str) -> Properties:
     from derivations.activations import ACTIVATIONS
 
-    entry = ACTIVATIONS[name]
+    return entry_properties(ACTIVATIONS[name])
+
+
+def entry_properties(entry) -> Properties:
+    """The properties of any activation entry at its parameters (`nnref custom` builds its own)."""
     subs = {sp.Symbol(k, positive=True): sp.nsimplify(v) for k, v in entry.params.items()}
     return decide_properties(entry.f.subs(subs), entry.df.subs(subs), entry.closed_df.subs(subs))
 

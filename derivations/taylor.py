@@ -69,6 +69,14 @@ def _mp_function(expr: sp.Expr, params: dict[str, float]):
     return sp.lambdify(z, expr, modules="mpmath")
 
 
+def _real_or_none(fn, x):
+    try:
+        value = fn(x)
+    except (ZeroDivisionError, ValueError, OverflowError, TypeError):
+        return None
+    return value if isinstance(value, mp.mpf) and mp.isfinite(value) else None
+
+
 def interior_zeros(expr: sp.Expr, params: dict[str, float], lo: float = -8.0, hi: float = 8.0) -> list:
     """Zeros of a smooth expression on [lo, hi], located by sign changes and refined by findroot."""
     fn = _mp_function(expr, params)
@@ -76,8 +84,10 @@ def interior_zeros(expr: sp.Expr, params: dict[str, float], lo: float = -8.0, hi
     with mp.workdps(60):
         steps = 1601
         xs = [mp.mpf(lo) + (mp.mpf(hi) - mp.mpf(lo)) * i / (steps - 1) for i in range(steps)]
-        values = [fn(x) for x in xs]
+        values = [_real_or_none(fn, x) for x in xs]
         for a, b, fa, fb in zip(xs, xs[1:], values, values[1:]):
+            if fa is None or fb is None:  # a pole or a point outside the real domain: no patch across it
+                continue
             if fa == 0 or fa * fb < 0:
                 root = mp.findroot(fn, (a, b), solver="anderson")
                 if a <= root <= b and abs(root) > mp.mpf("1e-30"):
@@ -85,27 +95,49 @@ def interior_zeros(expr: sp.Expr, params: dict[str, float], lo: float = -8.0, hi
     return zeros
 
 
-def patch_at(expr: sp.Expr, params: dict[str, float], root) -> Patch:
+def patch_at(expr: sp.Expr, params: dict[str, float], root, degree: int = DEGREE) -> Patch:
     fn = _mp_function(expr, params)
     with mp.workdps(80):
-        coeffs = mp.taylor(fn, root, DEGREE + 1)
+        coeffs = mp.taylor(fn, root, degree + 1)
         hi = float(root)
         lo = float(root - mp.mpf(hi))
         # The widest radius (≤ RADIUS) whose first omitted term stays below 2 ULP of f' at the edges.
         radius = mp.mpf(RADIUS)
         while True:
-            truncation = abs(coeffs[DEGREE + 1]) * radius ** (DEGREE + 1)
+            truncation = abs(coeffs[degree + 1]) * radius ** (degree + 1)
             edge = min(abs(fn(root - radius)), abs(fn(root + radius)))
             if truncation <= 2 * mp.mpf(2) ** -52 * edge:
                 break
+            if radius <= mp.mpf("0.1"):
+                # The series converges too slowly (a nearby singularity): no patch rather than a bad one.
+                raise ValueError(f"no Taylor patch about z0 = {float(root):.6g}: the series converges too slowly")
             radius -= mp.mpf("0.05")
-        coefficients = sp.Tuple(*[sp.Float(float(coeffs[k])) for k in range(1, DEGREE + 1)])
-    return Patch(hi, lo, float(mp.nstr(radius, 3)), DEGREE, float(truncation), coefficients)
+        coefficients = sp.Tuple(*[sp.Float(float(coeffs[k])) for k in range(1, degree + 1)])
+    return Patch(hi, lo, float(mp.nstr(radius, 3)), degree, float(truncation), coefficients)
 
 
-def patched(closed_form: sp.Expr, textbook: sp.Expr, params: dict[str, float]) -> tuple[sp.Expr, list[Patch]]:
-    """closed_form with a Taylor patch about every interior zero of textbook (nearest first)."""
-    patches = [patch_at(textbook, params, root) for root in interior_zeros(textbook, params)]
+def patched(
+    closed_form: sp.Expr, textbook: sp.Expr, params: dict[str, float], max_degree: int = DEGREE
+) -> tuple[sp.Expr, list[Patch]]:
+    """closed_form with a Taylor patch about every interior zero of textbook (nearest first).
+
+    With ``max_degree`` above DEGREE, the degree grows by 10 while the radius stays below RADIUS
+    (a singularity near the zero slows the series: σ(1.702 z) has poles at ±1.85i).
+    """
+    patches = []
+    for root in interior_zeros(textbook, params):
+        best = None
+        for degree in range(DEGREE, max_degree + 1, 10):
+            try:
+                patch = patch_at(textbook, params, root, degree)
+            except ValueError:  # the accuracy measurement shows the unpatched neighbourhood instead
+                continue
+            if best is None or patch.radius > best.radius:
+                best = patch
+            if patch.radius >= RADIUS:
+                break
+        if best is not None:
+            patches.append(best)
     expr = closed_form
     for p in patches:
         expr = TaylorPatch(expr, z, sp.Float(p.z0), sp.Float(p.z0_lo), sp.Float(p.radius), p.coeffs)
