@@ -60,6 +60,8 @@ class Activation:
     saturate: float | None = None
     #: Patch f' with a Taylor polynomial about each interior zero (see derivations/taylor.py).
     patch_zeros: bool = True
+    #: Highest degree a patch may grow to while its radius is short of taylor.RADIUS (None: the default).
+    patch_max_degree: int | None = None
 
     # ---- what SymPy says about the textbook definition -------------------------------------
     @cached_property
@@ -90,17 +92,18 @@ class Activation:
             sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min
         ):
             return []
-        from derivations.taylor import patched
+        return self._patched()[1]
 
-        return patched(self.closed_df, self.df, self.params)[1]
+    def _patched(self) -> tuple[sp.Expr, list]:
+        from derivations.taylor import DEGREE, patched
+
+        return patched(self.closed_df, self.df, self.params, max_degree=self.patch_max_degree or DEGREE)
 
     @cached_property
     def code_df(self) -> sp.Expr:
         expr = self.closed_df
         if self.patches:
-            from derivations.taylor import patched
-
-            expr = patched(self.closed_df, self.df, self.params)[0]
+            expr = self._patched()[0]
         return self._saturated(expr)
 
     @cached_property

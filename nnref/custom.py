@@ -491,13 +491,6 @@ def _entry(parsed, stable, name: str, params: dict[str, float], kinks, saturate,
 
     stable_df = _printable(sp.diff(stable, z))
     stable_d2f = _printable(sp.diff(stable_df, z))
-    patches = []
-    textbook_df = sp.diff(parsed.textbook, z)
-    if not textbook_df.has(sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min):
-        from derivations.taylor import patched
-
-        # As the registry's entries, with the degree raised (to 60) where a nearby pole slows the series.
-        stable_df, patches = patched(stable_df, textbook_df, params, max_degree=PATCH_MAX_DEGREE)
     entry = Activation(
         name=name,
         title=f"{name} (custom)",
@@ -511,9 +504,9 @@ def _entry(parsed, stable, name: str, params: dict[str, float], kinks, saturate,
         kinks=kinks,
         why=why,
         saturate=saturate,
-        patch_zeros=False,  # patched above, into stable_df
+        # As the registry's entries, with the degree raised (to 60) where a nearby pole slows the series.
+        patch_max_degree=PATCH_MAX_DEGREE,
     )
-    entry.__dict__["patches"] = patches  # (a cached_property of the frozen dataclass)
     return entry
 
 
