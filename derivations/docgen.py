@@ -468,3 +468,39 @@ def gradcheck_figure() -> dict[str, str]:
     ax.set_title("sigmoid at $z = 0.5$: truncation (right) against round-off (left)")
     ax.legend(frameon=False)
     return {"docs/reference/figures/gradcheck_sweep.svg": svg_text(fig, "docgen.py (nnref.gradcheck.step_sweep)")}
+
+
+# ---------------------------------------------------------------------------------------------
+# What `nnref custom` understands (included by docs/custom.md)
+# ---------------------------------------------------------------------------------------------
+
+
+@producer
+def custom_vocabulary() -> dict[str, str]:
+    from derivations import safe_parse
+    from derivations.activations import ENTRIES
+    from derivations.stabilise import RULES
+
+    lines = [HEADER_MD.format(source="safe_parse.py and stabilise.py"), "**Functions.** "]
+    arity = {1: "u", 2: "a, b", 3: "cond, a, b"}
+    lines[-1] += ", ".join(f"`{name}({arity[n]})`" for name, (n, _) in safe_parse.FUNCTIONS.items())
+    lines[-1] += "; the constant `pi`; numbers; `+ - * / **` (or `^`) and comparisons inside `where`."
+    lines.append("")
+    lines.append(
+        "**The registry's activations by name**, each with its own parameters at their defaults: "
+        + ", ".join(
+            f"[`{e.name}`](reference/activations/{e.name}.md)" for e in ENTRIES if e.name in safe_parse.vocabulary()
+        )
+        + "."
+    )
+    lines.append("")
+    lines.append(
+        f"**Limits.** At most {safe_parse.MAX_LENGTH} characters, {safe_parse.MAX_NODES} syntax-tree nodes and "
+        f"{safe_parse.MAX_DEPTH} levels of nesting; numeric exponents up to {safe_parse.MAX_EXPONENT}; "
+        f"number literals up to {safe_parse.MAX_DIGITS} digits."
+    )
+    lines += ["", "**Stabilising rewrites**, tried at every node, innermost first; each use is proven equal by SymPy:", ""]
+    lines += ["| rewrite | why the textbook form fails |", "|---|---|"]
+    star = "\\*"  # a literal * in a table cell, not emphasis
+    lines += [f"| {name} | {why.replace('*', star)} |" for name, why, _ in RULES]
+    return {"docs/reference/custom_vocabulary.md": "\n".join(lines) + "\n"}
