@@ -72,14 +72,14 @@ def softmax_ce_identity() -> Identity:
 
 
 # The elementwise parts, printed by the same printer as everything else.
-_p, _g, _s, _z, _m, _lse = sp.symbols("p g s z zmax lse", real=True)
+_p, _g, _s, _d, _lse = sp.symbols("p g s shifted lse", real=True)
 
 
 @producer
 def generated_softmax() -> dict[str, str]:
     vjp_softmax = numpy_code(_p * (_g - _s))
     vjp_log_softmax = numpy_code(_g - _p * _s)
-    log_softmax = numpy_code(_z - _m - _lse)
+    log_softmax = numpy_code(_d - _lse)
     text = f'''{HEADER.format(source="softmax.py")}
 """softmax and log_softmax over axis 0 (the units axis), and their vector-Jacobian products.
 
@@ -97,9 +97,23 @@ def softmax(z):
 
 
 def log_softmax(z):
-    r"""log p = z − max z − log Σ exp(z − max z) over axis 0: no log of an underflowed p."""
-    zmax = numpy.max(z, axis=0, keepdims=True)
-    lse = numpy.log(numpy.sum(numpy.exp(z - zmax), axis=0, keepdims=True))
+    r"""log p = (z − max z) − log(1 + Σ' exp(z − max z)) over axis 0, Σ' leaving out the max unit.
+
+    No log of an underflowed p; and log1p of the other units' sum keeps the dominant unit's
+    log p ≈ −Σ' accurate (log of the rounded 1 + Σ' would keep only its first digits). The
+    rounding error r of z − max z (Knuth's two-sum) enters Σ' as exp(d + r) ≈ exp(d)(1 + r).
+    """
+    top = numpy.argmax(z, axis=0)[numpy.newaxis]
+    zmax = numpy.take_along_axis(z, top, axis=0)
+    shifted = z - zmax
+    with numpy.errstate(invalid="ignore"):  # inf − inf in the error term of an infinite z
+        b = shifted - z
+        r = (z - (shifted - b)) - (zmax + b)  # shifted + r = z − zmax exactly
+    r[~numpy.isfinite(r)] = 0.0
+    e = numpy.exp(shifted)
+    e += e * r
+    numpy.put_along_axis(e, top, 0.0, axis=0)  # the max unit's exp(0) = 1, held out of the sum
+    lse = numpy.log1p(numpy.sum(e, axis=0, keepdims=True))
     return {log_softmax}
 
 

@@ -17,10 +17,24 @@ def softmax(z):
 
 
 def log_softmax(z):
-    r"""log p = z − max z − log Σ exp(z − max z) over axis 0: no log of an underflowed p."""
-    zmax = numpy.max(z, axis=0, keepdims=True)
-    lse = numpy.log(numpy.sum(numpy.exp(z - zmax), axis=0, keepdims=True))
-    return -lse + z - zmax
+    r"""log p = (z − max z) − log(1 + Σ' exp(z − max z)) over axis 0, Σ' leaving out the max unit.
+
+    No log of an underflowed p; and log1p of the other units' sum keeps the dominant unit's
+    log p ≈ −Σ' accurate (log of the rounded 1 + Σ' would keep only its first digits). The
+    rounding error r of z − max z (Knuth's two-sum) enters Σ' as exp(d + r) ≈ exp(d)(1 + r).
+    """
+    top = numpy.argmax(z, axis=0)[numpy.newaxis]
+    zmax = numpy.take_along_axis(z, top, axis=0)
+    shifted = z - zmax
+    with numpy.errstate(invalid="ignore"):  # inf − inf in the error term of an infinite z
+        b = shifted - z
+        r = (z - (shifted - b)) - (zmax + b)  # shifted + r = z − zmax exactly
+    r[~numpy.isfinite(r)] = 0.0
+    e = numpy.exp(shifted)
+    e += e * r
+    numpy.put_along_axis(e, top, 0.0, axis=0)  # the max unit's exp(0) = 1, held out of the sum
+    lse = numpy.log1p(numpy.sum(e, axis=0, keepdims=True))
+    return -lse + shifted
 
 
 def softmax_vjp(z, g):
