@@ -196,9 +196,13 @@ def activation_accuracy(entry, which: str, grid=None) -> AccuracyRow:
     textbook = {"f": entry.f, "df": entry.df, "d2f": entry.d2f}[which]
     if grid is None:
         grid = full_range_grid(extra=points_near_zeros(entry))
-    # At a kink the derivative is a documented convention, tested on its own.
-    exclude = entry.kinks if (which != "f" or entry.name == "step") else ()
-    return measure(entry.name, which, fn, textbook, entry.params, entry.bound(which), grid, exclude)
+    return measure(entry.name, which, fn, textbook, entry.params, entry.bound(which), grid, kink_points(entry, which))
+
+
+def kink_points(entry, which: str) -> tuple[float, ...]:
+    """Inputs left out of a measurement: at a kink the derivative (and the step's value) is a
+    documented convention, tested on its own, not a limit mpmath could check."""
+    return tuple(entry.kinks) if (which != "f" or entry.name == "step") else ()
 
 
 def loss_grid(entry) -> np.ndarray:
@@ -218,11 +222,17 @@ def loss_targets(entry) -> tuple[float, ...]:
     return (0.0, 1.5, -2.0)
 
 
-def loss_accuracy(entry, which: str, bound: float | None = None) -> AccuracyRow:
-    """Worst ULP error of the generated per-element loss value or gradient over its grid and targets."""
-    from nnref._generated import losses as gen
+def loss_accuracy(entry, which: str, bound: float | None = None, fn=None, label: str = "") -> AccuracyRow:
+    """Worst ULP error of a per-element loss value or gradient over its grid and targets:
+    ``fn(prediction, target)`` (default: the generated code) against the textbook expression."""
+    if fn is None:
+        from nnref._generated import losses as gen
 
-    fn = getattr(gen, f"{entry.name}_{which}")
+        generated = getattr(gen, f"{entry.name}_{which}")
+
+        def fn(v, t):
+            return generated(v, t, **entry.params)
+
     bound = entry.ulp_bounds.get(which, (4.0, ""))[0] if bound is None else bound
     textbook = entry.value if which == "value" else entry.grad
     x = entry.x
@@ -238,9 +248,9 @@ def loss_accuracy(entry, which: str, bound: float | None = None) -> AccuracyRow:
             kinks = (1.0 / target,)
         rows.append(
             measure(
-                entry.name,
+                entry.name + label,
                 which,
-                lambda v, t=target: np.broadcast_to(fn(v, np.full_like(v, t), **entry.params), v.shape),
+                lambda v, t=target: np.broadcast_to(fn(v, np.full_like(v, t)), v.shape),
                 expr,
                 entry.params,
                 bound,
@@ -264,5 +274,13 @@ def naive_accuracy(entry, which: str, grid=None) -> AccuracyRow:
 
     if grid is None:
         grid = full_range_grid(extra=points_near_zeros(entry))
-    exclude = entry.kinks if (which != "f" or entry.name == "step") else ()
+    exclude = kink_points(entry, which)
     return measure(entry.name + " (naive)", which, naive, textbook, entry.params, entry.bound(which), grid, exclude)
+
+
+def naive_loss_accuracy(entry, which: str) -> AccuracyRow:
+    """`loss_accuracy` for the naive lambdify of the loss's raw SymPy value or gradient."""
+    textbook = entry.value if which == "value" else entry.grad
+    subs = {sp.Symbol(k, positive=True): v for k, v in entry.params.items()}
+    fn = sp.lambdify((entry.x, sp.Symbol("y", real=True)), textbook.subs(subs), modules=["numpy", "scipy"])
+    return loss_accuracy(entry, which, fn=lambda v, t: np.asarray(fn(v, t), dtype=np.float64), label=" (naive)")

@@ -14,7 +14,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("nnref._check", "verify every activation and loss (finite differences, complex step, mpmath)"),
     "train": ("nnref.train", "train an MLP on a bundled data set (digits, moons, circles, spirals)"),
     "custom": ("nnref.custom", "derive, stabilise, verify and generate code for your own activation"),
-    "accuracy": ("bench.accuracy", "measure ULP error against mpmath, naive SymPy, PyTorch and JAX"),
 }
 
 
