@@ -16,8 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnref import _blockwise
 from nnref._arrays import as_real_array, check_params, shaped_like
 from nnref._generated import activations as _gen
+
+#: Overflow and underflow inside a stable form are expected (exp(−z) for z < −709 feeding σ = 0).
+_QUIET = {"over": "ignore", "under": "ignore"}
 
 #: The vector-valued activations (softmax over axis 0, the units axis), generated separately.
 _VECTOR = ("softmax", "log_softmax")
@@ -47,8 +51,10 @@ class Activation:
     def _call(self, which: str, z) -> np.ndarray:
         z = as_real_array(z, "z")
         fn: Callable = getattr(_gen, f"{self.name}_{which}")
-        with np.errstate(over="ignore", under="ignore"):
-            return shaped_like(fn(z, **self.params), z)
+        return shaped_like(_blockwise.evaluate(self._bound(fn), z, 1, _QUIET), z)
+
+    def _bound(self, fn: Callable) -> Callable:
+        return (lambda block: fn(block, **self.params)) if self.params else fn
 
     def f(self, z) -> np.ndarray:
         """f(z), elementwise."""
@@ -65,8 +71,7 @@ class Activation:
     def f_df(self, z) -> tuple[np.ndarray, np.ndarray]:
         """(f(z), f'(z)) computed together, sharing common subexpressions."""
         z = as_real_array(z, "z")
-        with np.errstate(over="ignore", under="ignore"):
-            a, d = getattr(_gen, f"{self.name}_f_df")(z, **self.params)
+        a, d = _blockwise.evaluate(self._bound(getattr(_gen, f"{self.name}_f_df")), z, 2, _QUIET)
         return shaped_like(a, z), shaped_like(d, z)
 
     def vjp(self, z, g) -> np.ndarray:

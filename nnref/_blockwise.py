@@ -1,0 +1,79 @@
+"""Blockwise, multi-threaded evaluation of an elementwise kernel on a large array.
+
+A generated f, f' or (f, f') is a chain of NumPy ufuncs, each making a temporary the size of the
+input. On a large array every temporary goes through main memory; on a block of BLOCK elements
+they stay in cache. NumPy releases the GIL inside ufuncs, so blocks on a small thread pool run on
+several cores. Results are bit-identical to one call on the whole (contiguous) array: each element
+is computed by the same operations, whatever block it falls in. (On a strided array NumPy's SIMD
+loops, such as z**3's, may round differently; blocks are always contiguous.)
+
+The pool size is ``NNREF_THREADS`` if set, else the number of CPUs this process may use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+BLOCK = 32_768  # elements: 256 KiB of float64 per temporary, so a kernel's few temporaries fit in L2
+THRESHOLD = 4 * BLOCK  # below this, one call on the whole array (no pool overhead)
+
+
+def threads() -> int:
+    value = os.environ.get("NNREF_THREADS", "")
+    if value:
+        try:
+            n = int(value)
+        except ValueError:
+            raise ValueError(f"NNREF_THREADS must be a positive integer, got {value!r}") from None
+        if n < 1:
+            raise ValueError(f"NNREF_THREADS must be a positive integer, got {value!r}")
+        return n
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def _pool(n: int) -> ThreadPoolExecutor:
+    global _POOL, _POOL_SIZE
+    if _POOL is None or _POOL_SIZE != n:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
+        _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="nnref-block")
+        _POOL_SIZE = n
+    return _POOL
+
+
+def evaluate(kernel: Callable, z: np.ndarray, n_out: int, errstate: dict) -> tuple[np.ndarray, ...] | np.ndarray:
+    """kernel(z) for an elementwise kernel returning one array (n_out = 1) or a tuple of n_out,
+    computed block by block into preallocated outputs of z's shape and dtype."""
+    if z.size < THRESHOLD:
+        with np.errstate(**errstate):
+            return kernel(z)
+    flat = np.ascontiguousarray(z).reshape(-1)
+    outs = tuple(np.empty(flat.shape, dtype=z.dtype) for _ in range(n_out))
+    starts = range(0, flat.size, BLOCK)
+
+    def run(start: int) -> None:
+        block = flat[start : start + BLOCK]
+        with np.errstate(**errstate):  # np.errstate is per thread
+            result = kernel(block)
+        if n_out == 1:
+            result = (result,)
+        for out, r in zip(outs, result):
+            out[start : start + BLOCK] = r
+
+    n = min(threads(), len(starts))
+    if n == 1:
+        for s in starts:
+            run(s)
+    else:
+        for future in [_pool(n).submit(run, s) for s in starts]:
+            future.result()
+    outs = tuple(o.reshape(z.shape) for o in outs)
+    return outs[0] if n_out == 1 else outs
