@@ -31,8 +31,9 @@ def full_range_grid(extra=()) -> np.ndarray:
 
 
 def points_near_zeros(entry) -> np.ndarray:
-    """Where a closed form loses most: on and around each interior zero of f' (the patch edges too)."""
-    pts = []
+    """Where a closed form loses most: on and around each interior zero of f' (the patch edges
+    too), and the entry's ``dense`` intervals."""
+    pts = [x for lo, hi in getattr(entry, "dense", ()) for x in np.linspace(lo, hi, 1001)]
     for patch in entry.patches:
         z0 = patch.z0
         offsets = np.logspace(-17, 0, 69)

@@ -767,7 +767,7 @@ ENTRIES = {
         'params': {},
         'kinks': (),
         'kink': '',
-        'ulp_bounds': {'d2f': 1e+16, 'df': 1e+16, 'f': 1000.0},
+        'ulp_bounds': {'d2f': 1e+16, 'df': 1e+16, 'f': 1e+16},
     },
     'silu': {
         'title': 'SiLU (swish)',
