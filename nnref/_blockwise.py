@@ -49,20 +49,24 @@ def _pool(n: int) -> ThreadPoolExecutor:
     return _POOL
 
 
-def evaluate(kernel: Callable, z: np.ndarray, n_out: int, errstate: dict) -> tuple[np.ndarray, ...] | np.ndarray:
-    """kernel(z) for an elementwise kernel returning one array (n_out = 1) or a tuple of n_out,
-    computed block by block into preallocated outputs of z's shape and dtype."""
+def evaluate(
+    kernel: Callable, z: np.ndarray, n_out: int, errstate: dict, *others: np.ndarray
+) -> tuple[np.ndarray, ...] | np.ndarray:
+    """kernel(z, *others) for an elementwise kernel returning one array (n_out = 1) or a tuple of
+    n_out, computed block by block into preallocated outputs of z's shape and dtype. ``others``
+    are further inputs of z's shape (the upstream gradient of a vjp)."""
     if z.size < THRESHOLD:
         with np.errstate(**errstate):
-            return kernel(z)
-    flat = np.ascontiguousarray(z).reshape(-1)
+            return kernel(z, *others)
+    flats = [np.ascontiguousarray(a).reshape(-1) for a in (z, *others)]
+    flat = flats[0]
     outs = tuple(np.empty(flat.shape, dtype=z.dtype) for _ in range(n_out))
     starts = range(0, flat.size, BLOCK)
 
     def run(start: int) -> None:
-        block = flat[start : start + BLOCK]
+        blocks = [a[start : start + BLOCK] for a in flats]
         with np.errstate(**errstate):  # np.errstate is per thread
-            result = kernel(block)
+            result = kernel(*blocks)
         if n_out == 1:
             result = (result,)
         for out, r in zip(outs, result):

@@ -80,7 +80,10 @@ class Activation:
         g = as_real_array(g, "g")
         if g.shape != z.shape:
             raise ValueError(f"g must have the shape of z {z.shape}, got {g.shape}")
-        return (g * self.df(z)).astype(np.result_type(z, g), copy=False)
+        df = self._bound(getattr(_gen, f"{self.name}_df"))
+        dtype = np.result_type(z, g)
+        z, g = z.astype(dtype, copy=False), g.astype(dtype, copy=False)
+        return shaped_like(_blockwise.evaluate(lambda zb, gb: gb * df(zb), z, 1, _QUIET, g), z)
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())
