@@ -216,7 +216,7 @@ def page(functions: list[Function], tools, machine: dict) -> str:
         for which, rows in fn.rows.items():
             best = min(_rank(r) for r in rows.values())
             cells = " | ".join(_cell(rows[t], _rank(rows[t]) == best) for t in tool_names)
-            lines.append(f"| [{fn.name}](#{fn.name.replace('_', '-')}) | {_label(which)} | {cells} |")
+            lines.append(f"| [{fn.name}](#{fn.name}) | {_label(which)} | {cells} |")
     for kind, title in (("activation", "Activations"), ("loss", "Losses")):
         lines += ["", f"## {title}", ""]
         for fn in (f for f in functions if f.kind == kind):
