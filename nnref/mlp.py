@@ -196,12 +196,18 @@ class MLP:
     def _gradients(self, X, Y, params=None) -> dict[str, np.ndarray]:
         params = self.params if params is None else params
         out, cache = self._forward(X, params)
+        return self._backward(out, cache, Y, params)
+
+    def _backward(self, out, cache, Y, params) -> dict[str, np.ndarray]:
+        """Backpropagation from a forward pass's output and cache (so fit runs the forward once)."""
         dZ = _losses.get(self._cost_loss()).grad(out, Y)  # 1/m included: gradient of the mean
         grads = {}
-        m = X.shape[1]
+        m = out.shape[1]
         for l in range(len(self.layers) - 1, 0, -1):
             A_prev, _ = cache[l - 1]
-            grads[f"W{l}"] = dZ @ A_prev.T + (self.weight_decay / m) * params[f"W{l}"]
+            grads[f"W{l}"] = dZ @ A_prev.T
+            if self.weight_decay:
+                grads[f"W{l}"] += (self.weight_decay / m) * params[f"W{l}"]
             grads[f"b{l}"] = np.sum(dZ, axis=1, keepdims=True)
             if l > 1:
                 dA = params[f"W{l}"].T @ dZ
@@ -215,6 +221,7 @@ class MLP:
         Y = self._targets(y, X.shape[1])
         m = X.shape[1]
         rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        self.params = {k: np.array(v, dtype=np.float64) for k, v in self.params.items()}  # updated in place below
         state = {k: np.zeros_like(v) for k, v in self.params.items()}
         state2 = {k: np.zeros_like(v) for k, v in self.params.items()}
         step = 0
@@ -225,24 +232,26 @@ class MLP:
                 order = rng.permutation(m)
                 batches = [order[i : i + self.batch_size] for i in range(0, m, self.batch_size)]
             for idx in batches:
+                Xb, Yb = (X, Y) if len(batches) == 1 else (X[:, idx], Y[:, idx])  # full batch: no copy
                 with np.errstate(over="ignore", invalid="ignore"):
-                    out, _ = self._forward(X[:, idx])
+                    out, cache = self._forward(Xb)
                 if not np.all(np.isfinite(out)):
                     self._diverged(epoch, float("nan"))
-                grads = self._gradients(X[:, idx], Y[:, idx])
+                grads = self._backward(out, cache, Yb, self.params)
                 step += 1
+                # In place: the arrays were copied when fit began, so nobody else holds them.
                 for k, g in grads.items():
                     if self.optimizer == "adam":
                         state[k] = self.beta1 * state[k] + (1 - self.beta1) * g
                         state2[k] = self.beta2 * state2[k] + (1 - self.beta2) * g * g
                         m_hat = state[k] / (1 - self.beta1**step)
                         v_hat = state2[k] / (1 - self.beta2**step)
-                        self.params[k] = self.params[k] - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+                        self.params[k] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
                     elif self.optimizer == "sgd":
                         state[k] = self.momentum * state[k] - self.lr * g
-                        self.params[k] = self.params[k] + state[k]
+                        self.params[k] += state[k]
                     else:
-                        self.params[k] = self.params[k] - self.lr * g
+                        self.params[k] -= self.lr * g
             with np.errstate(all="ignore"):
                 out, _ = self._forward(X)
                 loss = self._cost(X, Y) if np.all(np.isfinite(out)) else float("inf")
