@@ -69,9 +69,13 @@ class NnrefPrinter(SciPyPrinter):
         *branches, (last_value, last_cond) = expr.args
         if last_cond is not sp.true:
             raise ValueError(f"Piecewise without a final (expr, True) clause: {expr}")
-        code = self._print(last_value)
-        for value, cond in reversed(branches):
-            code = f"numpy.where({self._print(cond)}, {self._print(value)}, {code})"
+        # Integer branch values print as floats: where(z > 0, 1, 0) would be an int64 array.
+        def value(v):
+            return repr(float(v)) if v.is_Integer else self._print(v)
+
+        code = value(last_value)
+        for v, cond in reversed(branches):
+            code = f"numpy.where({self._print(cond)}, {value(v)}, {code})"
         return code
 
     def _print_Max(self, expr):
@@ -81,6 +85,8 @@ class NnrefPrinter(SciPyPrinter):
         return self._minmax("numpy.minimum", expr.args)
 
     def _minmax(self, fn, args):
+        # The array first, the constants last: numpy.maximum(z, 0) is faster than numpy.maximum(0, z).
+        args = sorted(args, key=lambda a: a.is_number)
         code = self._print(args[-1])
         for a in reversed(args[:-1]):
             code = f"{fn}({self._print(a)}, {code})"

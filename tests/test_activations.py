@@ -63,9 +63,9 @@ GOLDEN = {
     ("sigmoid", "f"): "scipy.special.expit(z)",
     ("tanh", "df"): "(1/numpy.cosh(z)**2)",
     ("log_sigmoid", "f"): "-numpy.logaddexp(0, -z)",
-    ("elu", "f"): "numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(0, z)))",
-    ("relu", "f"): "numpy.maximum(0, z)",
-    ("relu", "df"): "numpy.where(numpy.greater(z, 0), 1, 0)",
+    ("elu", "f"): "numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(z, 0)))",
+    ("relu", "f"): "numpy.maximum(z, 0)",
+    ("relu", "df"): "numpy.where(numpy.greater(z, 0), 1.0, 0.0)",
     ("gelu", "f"): "nnref._primitives.x_ndtr(z)",
 }
 

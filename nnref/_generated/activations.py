@@ -47,7 +47,7 @@ def step_f(z):
 
     At kinks: step(0) = 1 (the perceptron fires when w·x + b ≥ 0); step'(z) is taken as 0 everywhere, 0 included.
     """
-    return numpy.where(numpy.greater_equal(z, 0), 1, 0)
+    return numpy.where(numpy.greater_equal(z, 0), 1.0, 0.0)
 
 
 def step_df(z):
@@ -75,7 +75,7 @@ def step_d2f(z):
 def step_f_df(z):
     r"""step: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (numpy.where(numpy.greater_equal(z, 0), 1, 0), 0)
+    return (numpy.where(numpy.greater_equal(z, 0), 1.0, 0.0), 0)
 
 
 def sigmoid_f(z):
@@ -151,7 +151,7 @@ def relu_f(z):
 
     At kinks: relu'(0) = 0. SymPy's diff gives Heaviside(z), which is 1/2 at 0; the code uses Heaviside(z, 0).
     """
-    return numpy.maximum(0, z)
+    return numpy.maximum(z, 0)
 
 
 def relu_df(z):
@@ -162,7 +162,7 @@ def relu_df(z):
 
     At kinks: relu'(0) = 0. SymPy's diff gives Heaviside(z), which is 1/2 at 0; the code uses Heaviside(z, 0).
     """
-    return numpy.where(numpy.greater(z, 0), 1, 0)
+    return numpy.where(numpy.greater(z, 0), 1.0, 0.0)
 
 
 def relu_d2f(z):
@@ -179,7 +179,7 @@ def relu_d2f(z):
 def relu_f_df(z):
     r"""relu: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (numpy.maximum(0, z), numpy.where(numpy.greater(z, 0), 1, 0))
+    return (numpy.maximum(z, 0), numpy.where(numpy.greater(z, 0), 1.0, 0.0))
 
 
 def leaky_relu_f(z, alpha=0.01):
@@ -199,7 +199,7 @@ def leaky_relu_df(z, alpha=0.01):
 
     At kinks: leaky_relu'(0) = alpha (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 1, alpha)
+    return numpy.where(numpy.greater(z, 0), 1.0, alpha)
 
 
 def leaky_relu_d2f(z, alpha=0.01):
@@ -216,7 +216,7 @@ def leaky_relu_f_df(z, alpha=0.01):
     r"""leaky_relu: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.greater(z, 0)
-    return (numpy.where(t0, z, alpha*z), numpy.where(t0, 1, alpha))
+    return (numpy.where(t0, z, alpha*z), numpy.where(t0, 1.0, alpha))
 
 
 def elu_f(z, alpha=1.0):
@@ -227,7 +227,7 @@ def elu_f(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(0, z)))
+    return numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(z, 0)))
 
 
 def elu_df(z, alpha=1.0):
@@ -238,7 +238,7 @@ def elu_df(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return numpy.where(numpy.greater(z, 0), 1, alpha*numpy.exp(numpy.minimum(0, z)))
+    return numpy.where(numpy.greater(z, 0), 1.0, alpha*numpy.exp(numpy.minimum(z, 0)))
 
 
 def elu_d2f(z, alpha=1.0):
@@ -249,15 +249,15 @@ def elu_d2f(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return numpy.where(numpy.greater(z, 0), 0, alpha*numpy.exp(numpy.minimum(0, z)))
+    return numpy.where(numpy.greater(z, 0), 0.0, alpha*numpy.exp(numpy.minimum(z, 0)))
 
 
 def elu_f_df(z, alpha=1.0):
     r"""elu: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.greater(z, 0)
-    t1 = numpy.minimum(0, z)
-    return (numpy.where(t0, z, alpha*numpy.expm1(t1)), numpy.where(t0, 1, alpha*numpy.exp(t1)))
+    t1 = numpy.minimum(z, 0)
+    return (numpy.where(t0, z, alpha*numpy.expm1(t1)), numpy.where(t0, 1.0, alpha*numpy.exp(t1)))
 
 
 def selu_f(z):
@@ -268,7 +268,7 @@ def selu_f(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 1.0507009873554805*z, 1.7580993408473768*numpy.expm1(numpy.minimum(0, z)))
+    return numpy.where(numpy.greater(z, 0), 1.0507009873554805*z, 1.7580993408473768*numpy.expm1(numpy.minimum(z, 0)))
 
 
 def selu_df(z):
@@ -279,7 +279,7 @@ def selu_df(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 1.0507009873554805, 1.7580993408473768*numpy.exp(numpy.minimum(0, z)))
+    return numpy.where(numpy.greater(z, 0), 1.0507009873554805, 1.7580993408473768*numpy.exp(numpy.minimum(z, 0)))
 
 
 def selu_d2f(z):
@@ -290,14 +290,14 @@ def selu_d2f(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 0, 1.7580993408473768*numpy.exp(numpy.minimum(0, z)))
+    return numpy.where(numpy.greater(z, 0), 0.0, 1.7580993408473768*numpy.exp(numpy.minimum(z, 0)))
 
 
 def selu_f_df(z):
     r"""selu: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.greater(z, 0)
-    t1 = numpy.minimum(0, z)
+    t1 = numpy.minimum(z, 0)
     return (numpy.where(t0, 1.0507009873554805*z, 1.7580993408473768*numpy.expm1(t1)), numpy.where(t0, 1.0507009873554805, 1.7580993408473768*numpy.exp(t1)))
 
 
@@ -388,7 +388,7 @@ def gelu_df(z):
     Textbook (SymPy): sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*z/2)/2 + 1/2
     Computed as:      TaylorPatch(ncdf(Min(40.0, Max(-40.0, z))) + xnpdf(Min(40.0, Max(-40.0, z))), Min(40.0, Max(-40.0, z)), -0.751791524693564, 1.49567591770099e-17, 0.8, (0.431493992314047, 0.388284982990552, -0.0181996763986711, -0.114008233297222, -0.0147715221482443, 0.0194216798381891, 0.00453922837912542, -0.0022395380680735, -0.000744826838674682, 0.000186339746232335, 8.61594786111657e-5, -1.12143801884266e-5, -7.74846130700372e-6, 4.32845062573923e-7, 5.70276497924211e-7, -1.60442654942464e-9, -3.54598664617839e-8, -1.3969420864262e-9, 1.90319840501314e-9, 1.45064189387794e-10, -8.95003769272626e-11, -9.95034082480805e-12, 3.72596703927012e-12, 5.48229296474232e-13, -1.38201182406011e-13, -2.58715084755075e-14, 4.57816782427133e-15, 1.07896625182302e-15, -1.35070946811493e-16, -4.05143852816015e-17))
     """
-    t0 = numpy.minimum(40.0, numpy.maximum(-40.0, z))
+    t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
     return nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, (0.4314939923140469, 0.388284982990552, -0.018199676398671087, -0.1140082332972217, -0.014771522148244337, 0.019421679838189067, 0.004539228379125415, -0.002239538068073497, -0.0007448268386746817, 0.00018633974623233514, 8.615947861116571e-05, -1.121438018842664e-05, -7.74846130700372e-06, 4.3284506257392273e-07, 5.702764979242107e-07, -1.6044265494246427e-09, -3.5459866461783865e-08, -1.396942086426202e-09, 1.90319840501314e-09, 1.4506418938779426e-10, -8.950037692726255e-11, -9.950340824808053e-12, 3.725967039270119e-12, 5.482292964742324e-13, -1.3820118240601056e-13, -2.5871508475507507e-14, 4.578167824271334e-15, 1.0789662518230159e-15, -1.3507094681149317e-16, -4.0514385281601486e-17,))
 
 
@@ -398,14 +398,14 @@ def gelu_d2f(z):
     Textbook (SymPy): -sqrt(2)*z**2*exp(-z**2/2)/(2*sqrt(pi)) + sqrt(2)*exp(-z**2/2)/sqrt(pi)
     Computed as:      2*npdf(Min(40.0, Max(-40.0, z))) - xnpdf(Min(40.0, Max(-40.0, z)))*Min(40.0, Max(-40.0, z))
     """
-    t0 = numpy.minimum(40.0, numpy.maximum(-40.0, z))
+    t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
     return -t0*nnref._primitives.x_npdf(t0) + 2*nnref._primitives.npdf(t0)
 
 
 def gelu_f_df(z):
     r"""gelu: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    t0 = numpy.minimum(40.0, numpy.maximum(-40.0, z))
+    t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
     return (nnref._primitives.x_ndtr(z), nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, (0.4314939923140469, 0.388284982990552, -0.018199676398671087, -0.1140082332972217, -0.014771522148244337, 0.019421679838189067, 0.004539228379125415, -0.002239538068073497, -0.0007448268386746817, 0.00018633974623233514, 8.615947861116571e-05, -1.121438018842664e-05, -7.74846130700372e-06, 4.3284506257392273e-07, 5.702764979242107e-07, -1.6044265494246427e-09, -3.5459866461783865e-08, -1.396942086426202e-09, 1.90319840501314e-09, 1.4506418938779426e-10, -8.950037692726255e-11, -9.950340824808053e-12, 3.725967039270119e-12, 5.482292964742324e-13, -1.3820118240601056e-13, -2.5871508475507507e-14, 4.578167824271334e-15, 1.0789662518230159e-15, -1.3507094681149317e-16, -4.0514385281601486e-17,)))
 
 
@@ -424,7 +424,7 @@ def gelu_tanh_df(z):
     Textbook (SymPy): sqrt(2)*z*(1 - tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))**2)*(0.134145*z**2 + 1)/(2*sqrt(pi)) + tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))/2 + 1/2
     Computed as:      TaylorPatch(2*sqrt(2)*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*Min(40.0, Max(-40.0, z))/sqrt(pi) + sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi)), Min(40.0, Max(-40.0, z)), -0.752461422071016, 3.24410423181021e-17, 0.7, (0.430400091024858, 0.387518446135789, -0.015782853521848, -0.113944483080959, -0.0166193283430526, 0.0196823094598331, 0.00526105925492191, -0.0024227318458751, -0.000927442023020545, 0.00026392764052681, 0.000124252278026398, -3.49561716944361e-5, -1.59508968716451e-5, 5.918611710894e-6, 2.43355163442996e-6, -9.89864774743365e-7, -4.3102482988029e-7, 1.41575569877295e-7, 7.52074090928992e-8, -1.6978217459781e-8, -1.19618084797244e-8, 1.76378027079075e-9, 1.74498713784662e-9, -1.70881121695173e-10, -2.43387355783345e-10, 1.68728317735555e-11, 3.393384490409e-11, -1.67047082564346e-12, -4.82777841231625e-12, 1.24867270124073e-13))
     """
-    t0 = numpy.minimum(40.0, numpy.maximum(-40.0, z))
+    t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
     t1 = 0.07135481627260025*t0**3 + 1.5957691216057308*t0
     t2 = scipy.special.expit(t1)
     return nnref._primitives.taylor_patch(1.5957691216057308*t0*t2*(0.134145*t0**2 + 1)*scipy.special.expit(-t1) + t2, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, (0.4304000910248585, 0.38751844613578895, -0.01578285352184802, -0.11394448308095899, -0.016619328343052568, 0.019682309459833118, 0.005261059254921914, -0.002422731845875097, -0.0009274420230205453, 0.0002639276405268104, 0.0001242522780263979, -3.495617169443608e-05, -1.5950896871645115e-05, 5.918611710893998e-06, 2.433551634429955e-06, -9.898647747433654e-07, -4.310248298802902e-07, 1.4157556987729454e-07, 7.520740909289922e-08, -1.6978217459780996e-08, -1.196180847972441e-08, 1.7637802707907522e-09, 1.744987137846621e-09, -1.7088112169517316e-10, -2.4338735578334483e-10, 1.6872831773555477e-11, 3.3933844904090026e-11, -1.6704708256434618e-12, -4.827778412316249e-12, 1.2486727012407257e-13,))
@@ -436,7 +436,7 @@ def gelu_tanh_d2f(z):
     Textbook (SymPy): 0.134145*sqrt(2)*z**2*(1 - tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))**2)/sqrt(pi) - 2*z*(1 - tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))**2)*(0.134145*z**2 + 1)**2*tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))/pi + sqrt(2)*(1 - tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))**2)*(0.134145*z**2 + 1)/sqrt(pi)
     Computed as:      8*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)**2*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))**2*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*Min(40.0, Max(-40.0, z))/pi - 8*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)**2*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))**2*Min(40.0, Max(-40.0, z))/pi + 4*sqrt(2)*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))/sqrt(pi) + 0.53658*sqrt(2)*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*Min(40.0, Max(-40.0, z))**2/sqrt(pi)
     """
-    t0 = numpy.minimum(40.0, numpy.maximum(-40.0, z))
+    t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
     t1 = t0**2
     t2 = 0.07135481627260025*t0**3 + 1.5957691216057308*t0
     t3 = scipy.special.expit(-t2)
@@ -449,7 +449,7 @@ def gelu_tanh_d2f(z):
 def gelu_tanh_f_df(z):
     r"""gelu_tanh: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    t0 = numpy.minimum(40.0, numpy.maximum(-40.0, z))
+    t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
     t1 = 0.07135481627260025*t0**3 + 1.5957691216057308*t0
     t2 = scipy.special.expit(t1)
     return (z*scipy.special.expit(1.5957691216057308*(0.044715*z**3 + z)), nnref._primitives.taylor_patch(1.5957691216057308*t0*t2*(0.134145*t0**2 + 1)*scipy.special.expit(-t1) + t2, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, (0.4304000910248585, 0.38751844613578895, -0.01578285352184802, -0.11394448308095899, -0.016619328343052568, 0.019682309459833118, 0.005261059254921914, -0.002422731845875097, -0.0009274420230205453, 0.0002639276405268104, 0.0001242522780263979, -3.495617169443608e-05, -1.5950896871645115e-05, 5.918611710893998e-06, 2.433551634429955e-06, -9.898647747433654e-07, -4.310248298802902e-07, 1.4157556987729454e-07, 7.520740909289922e-08, -1.6978217459780996e-08, -1.196180847972441e-08, 1.7637802707907522e-09, 1.744987137846621e-09, -1.7088112169517316e-10, -2.4338735578334483e-10, 1.6872831773555477e-11, 3.3933844904090026e-11, -1.6704708256434618e-12, -4.827778412316249e-12, 1.2486727012407257e-13,)))
@@ -541,7 +541,7 @@ def hard_sigmoid_f(z):
 
     At kinks: hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.less_equal(z, -3), 0, numpy.where(numpy.greater_equal(z, 3), 1, 0.16666666666666666*(z + 3)))
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, 0.16666666666666666*(z + 3)))
 
 
 def hard_sigmoid_df(z):
@@ -551,7 +551,7 @@ def hard_sigmoid_df(z):
 
     At kinks: hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 3),numpy.less_equal(z, -3))), 0, 0.16666666666666666)
+    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 3),numpy.less_equal(z, -3))), 0.0, 0.16666666666666666)
 
 
 def hard_sigmoid_d2f(z):
@@ -569,7 +569,7 @@ def hard_sigmoid_f_df(z):
     """
     t0 = numpy.less_equal(z, -3)
     t1 = numpy.greater_equal(z, 3)
-    return (numpy.where(t0, 0, numpy.where(t1, 1, 0.16666666666666666*(z + 3))), numpy.where(numpy.logical_or.reduce((t0,t1)), 0, 0.16666666666666666))
+    return (numpy.where(t0, 0.0, numpy.where(t1, 1.0, 0.16666666666666666*(z + 3))), numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 0.16666666666666666))
 
 
 def hard_tanh_f(z):
@@ -579,7 +579,7 @@ def hard_tanh_f(z):
 
     At kinks: hard_tanh'(±1) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.less_equal(z, -1), -1, numpy.where(numpy.greater_equal(z, 1), 1, z))
+    return numpy.where(numpy.less_equal(z, -1), -1.0, numpy.where(numpy.greater_equal(z, 1), 1.0, z))
 
 
 def hard_tanh_df(z):
@@ -589,7 +589,7 @@ def hard_tanh_df(z):
 
     At kinks: hard_tanh'(±1) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 1),numpy.less_equal(z, -1))), 0, 1)
+    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 1),numpy.less_equal(z, -1))), 0.0, 1.0)
 
 
 def hard_tanh_d2f(z):
@@ -607,7 +607,7 @@ def hard_tanh_f_df(z):
     """
     t0 = numpy.less_equal(z, -1)
     t1 = numpy.greater_equal(z, 1)
-    return (numpy.where(t0, -1, numpy.where(t1, 1, z)), numpy.where(numpy.logical_or.reduce((t0,t1)), 0, 1))
+    return (numpy.where(t0, -1.0, numpy.where(t1, 1.0, z)), numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 1.0))
 
 
 def hard_swish_f(z):
@@ -617,7 +617,7 @@ def hard_swish_f(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return numpy.where(numpy.less_equal(z, -3), 0, numpy.where(numpy.greater_equal(z, 3), z, 0.16666666666666666*z*(z + 3)))
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), z, 0.16666666666666666*z*(z + 3)))
 
 
 def hard_swish_df(z):
@@ -628,7 +628,7 @@ def hard_swish_df(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return numpy.where(numpy.less_equal(z, -3), 0, numpy.where(numpy.greater_equal(z, 3), 1, 0.16666666666666666*(2*z + 3)))
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, 0.16666666666666666*(2*z + 3)))
 
 
 def hard_swish_d2f(z):
@@ -638,7 +638,7 @@ def hard_swish_d2f(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 3),numpy.less_equal(z, -3))), 0, 0.3333333333333333)
+    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 3),numpy.less_equal(z, -3))), 0.0, 0.3333333333333333)
 
 
 def hard_swish_f_df(z):
@@ -646,7 +646,7 @@ def hard_swish_f_df(z):
     """
     t0 = numpy.less_equal(z, -3)
     t1 = numpy.greater_equal(z, 3)
-    return (numpy.where(t0, 0, numpy.where(t1, z, 0.16666666666666666*z*(z + 3))), numpy.where(t0, 0, numpy.where(t1, 1, 0.16666666666666666*(2*z + 3))))
+    return (numpy.where(t0, 0.0, numpy.where(t1, z, 0.16666666666666666*z*(z + 3))), numpy.where(t0, 0.0, numpy.where(t1, 1.0, 0.16666666666666666*(2*z + 3))))
 
 
 def log_sigmoid_f(z):

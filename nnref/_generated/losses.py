@@ -135,7 +135,7 @@ def hinge_value(y_hat, y):
     At kinks: ∂ℓ/∂ŷ = 0 at y ŷ = 1.
     """
     t0 = y*y_hat
-    return numpy.where(numpy.less(t0, 1), 1 - t0, 0)
+    return numpy.where(numpy.less(t0, 1), 1 - t0, 0.0)
 
 
 def hinge_grad(y_hat, y):
@@ -146,7 +146,7 @@ def hinge_grad(y_hat, y):
 
     At kinks: ∂ℓ/∂ŷ = 0 at y ŷ = 1.
     """
-    return numpy.where(numpy.less(y*y_hat, 1), -y, 0)
+    return numpy.where(numpy.less(y*y_hat, 1), -y, 0.0)
 
 
 #: Metadata the runtime needs without SymPy.
