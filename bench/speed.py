@@ -386,13 +386,14 @@ def training(m: int, repeats: int, min_time: float) -> dict:
     opt = torch.optim.SGD(tparams, lr=LR)
     Xt, labels = torch.from_numpy(X), torch.from_numpy(y)
 
+    # In place, as MLP.fit updates its parameters.
     def nnref_core():
         for k, g in core._gradients(X, Y).items():
-            core.params[k] = core.params[k] - LR * g
+            core.params[k] -= LR * g
 
     def nnref_public():
         for k, g in public.gradients(X, y).items():
-            public.params[k] = public.params[k] - LR * g
+            public.params[k] -= LR * g
 
     cands = {
         "numpy": lambda: _numpy_step(hand, X, Y, LR),

@@ -1,7 +1,8 @@
 """nnref: a numerically verified math reference for neural networks built from scratch.
 
-Importing nnref loads NumPy and SciPy only; SymPy is imported by `nnref derive`, `nnref check`
-and `nnref custom`, never here. Submodules load on first use.
+Importing nnref loads nothing more: submodules (and with them NumPy and SciPy, all the runtime
+needs) load on first use. SymPy is imported by `nnref derive`, `nnref check` and `nnref custom`,
+never here.
 """
 
 from __future__ import annotations

@@ -182,9 +182,13 @@ class MLP:
     def _cost(self, X, Y, params=None) -> float:
         params = self.params if params is None else params
         out, _ = self._forward(X, params)
+        return self._cost_of(out, Y, params)
+
+    def _cost_of(self, out, Y, params) -> float:
+        """The objective from a forward pass's output (so fit needs no second forward pass)."""
         value = _losses.get(self._cost_loss()).value(out, Y)
         if self.weight_decay:
-            m = X.shape[1]
+            m = out.shape[1]
             value += self.weight_decay / (2 * m) * sum(float(np.sum(params[k] ** 2)) for k in params if k[0] == "W")
         return value
 
@@ -254,7 +258,7 @@ class MLP:
                         self.params[k] -= self.lr * g
             with np.errstate(all="ignore"):
                 out, _ = self._forward(X)
-                loss = self._cost(X, Y) if np.all(np.isfinite(out)) else float("inf")
+                loss = self._cost_of(out, Y, self.params) if np.all(np.isfinite(out)) else float("inf")
             if not math.isfinite(loss) or not all(np.all(np.isfinite(p)) for p in self.params.values()):
                 self._diverged(epoch, loss)
             self.history.append(loss)
