@@ -274,7 +274,7 @@ def machine_versions(tools) -> dict[str, str]:
     if set(tools) & {"PyTorch", "JAX"}:
         from bench import peers
 
-        out.update({k: v for k, v in peers.versions().items() if k in tools})
+        out.update(peers.versions(tools))
     return out
 
 

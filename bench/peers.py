@@ -145,5 +145,7 @@ def jax_pair(name: str, params: dict, target=None):
     return run(value), run(grad)
 
 
-def versions() -> dict[str, str]:
-    return {"PyTorch": _torch().torch.__version__, "JAX": _jax().jax.__version__}
+def versions(tools=("PyTorch", "JAX")) -> dict[str, str]:
+    """The versions of the given tools (importing only those)."""
+    found = {"PyTorch": lambda: _torch().torch.__version__, "JAX": lambda: _jax().jax.__version__}
+    return {tool: found[tool]() for tool in tools if tool in found}
