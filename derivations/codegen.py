@@ -94,6 +94,23 @@ def _activation_doc(entry, which: str) -> str:
     return doc
 
 
+
+def activation_functions(entry) -> list[str]:
+    """The NumPy source of an activation's f, f', f'' and f_df (the registry's or a user's)."""
+    parts = [
+        function_source(f"{entry.name}_{which}", [expr], entry.params, _activation_doc(entry, which))
+        for which, expr in (("f", entry.code_f), ("df", entry.code_df), ("d2f", entry.code_d2f))
+    ]
+    parts.append(
+        function_source(
+            f"{entry.name}_f_df",
+            [entry.code_f, entry.code_df],
+            entry.params,
+            f"{entry.name}: f(z) and f'(z) together, sharing their common subexpressions.",
+        )
+    )
+    return parts
+
 @producer
 def generated_activations() -> dict[str, str]:
     from derivations.activations import ENTRIES
@@ -108,18 +125,8 @@ def generated_activations() -> dict[str, str]:
         "",
     ]
     for entry in ENTRIES:
-        for which, expr in (("f", entry.code_f), ("df", entry.code_df), ("d2f", entry.code_d2f)):
-            parts.append("")
-            parts.append(function_source(f"{entry.name}_{which}", [expr], entry.params, _activation_doc(entry, which)))
-        parts.append("")
-        parts.append(
-            function_source(
-                f"{entry.name}_f_df",
-                [entry.code_f, entry.code_df],
-                entry.params,
-                f"{entry.name}: f(z) and f'(z) together, sharing their common subexpressions.",
-            )
-        )
+        for source in activation_functions(entry):
+            parts += ["", source]
     parts.append("")
     parts.append("#: Metadata the runtime needs without SymPy: parameters (all must be > 0), kinks, ULP bounds.")
     parts.append("ENTRIES = {")

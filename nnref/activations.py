@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -48,13 +49,21 @@ class Activation:
     kink: str = ""
     ulp_bounds: dict[str, float] = field(default_factory=dict)
 
+    #: The floating-point conditions a kernel may raise without a warning.
+    _errstate: ClassVar[dict] = _QUIET
+
+    def _function(self, which: str) -> Callable:
+        """The generated function NAME_which (f, df, d2f or f_df)."""
+        return getattr(_gen, f"{self.name}_{which}")
+
+    def _kernel(self, which: str) -> Callable:
+        """The generated function with the parameters bound: a function of z alone."""
+        fn = self._function(which)
+        return (lambda block: fn(block, **self.params)) if self.params else fn
+
     def _call(self, which: str, z) -> np.ndarray:
         z = as_real_array(z, "z")
-        fn: Callable = getattr(_gen, f"{self.name}_{which}")
-        return shaped_like(_blockwise.evaluate(self._bound(fn), z, 1, _QUIET), z)
-
-    def _bound(self, fn: Callable) -> Callable:
-        return (lambda block: fn(block, **self.params)) if self.params else fn
+        return shaped_like(_blockwise.evaluate(self._kernel(which), z, 1, self._errstate), z)
 
     def f(self, z) -> np.ndarray:
         """f(z), elementwise."""
@@ -71,7 +80,7 @@ class Activation:
     def f_df(self, z) -> tuple[np.ndarray, np.ndarray]:
         """(f(z), f'(z)) computed together, sharing common subexpressions."""
         z = as_real_array(z, "z")
-        a, d = _blockwise.evaluate(self._bound(getattr(_gen, f"{self.name}_f_df")), z, 2, _QUIET)
+        a, d = _blockwise.evaluate(self._kernel("f_df"), z, 2, self._errstate)
         return shaped_like(a, z), shaped_like(d, z)
 
     def vjp(self, z, g) -> np.ndarray:
@@ -80,10 +89,10 @@ class Activation:
         g = as_real_array(g, "g")
         if g.shape != z.shape:
             raise ValueError(f"g must have the shape of z {z.shape}, got {g.shape}")
-        df = self._bound(getattr(_gen, f"{self.name}_df"))
+        df = self._kernel("df")
         dtype = np.result_type(z, g)
         z, g = z.astype(dtype, copy=False), g.astype(dtype, copy=False)
-        return shaped_like(_blockwise.evaluate(lambda zb, gb: gb * df(zb), z, 1, _QUIET, g), z)
+        return shaped_like(_blockwise.evaluate(lambda zb, gb: gb * df(zb), z, 1, self._errstate, g), z)
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())

@@ -31,12 +31,14 @@ import shlex
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
-from nnref._arrays import as_real_array, shaped_like
+from nnref.activations import Activation
 
 #: ULP bound a custom activation's f and f' are held to (the registry's project-wide bound).
 ULP_BOUND = 4.0
@@ -259,50 +261,24 @@ def _short(text: str, width: int = 160) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class CustomActivation:
-    """A user's activation with the registry's contract: ``f``, ``df``, ``d2f``, ``f_df``, ``vjp``.
+class CustomActivation(Activation):
+    """A user's activation with the registry's contract: ``f``, ``df``, ``d2f``, ``f_df``, ``vjp``
+    (the registry's own methods, blockwise evaluation included), on the generated source.
 
     Inputs of any shape (0-d included); float32 stays float32, integers become float64.
     ``report`` holds the derivation and the measurements; ``source`` the generated NumPy code.
     """
 
+    # A user's formula may be undefined somewhere (log(z) for z < 0): NaN there, said in the report.
+    _errstate: ClassVar[dict] = {"over": "ignore", "under": "ignore", "invalid": "ignore", "divide": "ignore"}
+
     def __init__(self, name: str, params: dict[str, float], namespace: dict, entry, report: Report):
-        self.name, self.params, self.entry, self.report = name, dict(params), entry, report
-        self.source = report.source
-        self.kinks = tuple(entry.kinks)
-        self._ns = namespace
+        super().__init__(name=name, params=dict(params), kinks=tuple(entry.kinks))
+        for key, value in (("entry", entry), ("report", report), ("source", report.source), ("_ns", namespace)):
+            object.__setattr__(self, key, value)  # (a frozen dataclass)
 
-    def _call(self, which: str, z):
-        z = as_real_array(z, "z")
-        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            return shaped_like(self._ns[f"{self.name}_{which}"](z, **self.params), z)
-
-    def f(self, z) -> np.ndarray:
-        """f(z), elementwise."""
-        return self._call("f", z)
-
-    def df(self, z) -> np.ndarray:
-        """f'(z), elementwise."""
-        return self._call("df", z)
-
-    def d2f(self, z) -> np.ndarray:
-        """f''(z), elementwise."""
-        return self._call("d2f", z)
-
-    def f_df(self, z) -> tuple[np.ndarray, np.ndarray]:
-        """(f(z), f'(z)) computed together, sharing common subexpressions."""
-        z = as_real_array(z, "z")
-        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            a, d = self._ns[f"{self.name}_f_df"](z, **self.params)
-        return shaped_like(a, z), shaped_like(d, z)
-
-    def vjp(self, z, g) -> np.ndarray:
-        """g ⊙ f'(z): the backward step dZ = dA ⊙ f'(Z)."""
-        z = as_real_array(z, "z")
-        g = as_real_array(g, "g")
-        if g.shape != z.shape:
-            raise ValueError(f"g must have the shape of z {z.shape}, got {g.shape}")
-        return (g * self.df(z)).astype(np.result_type(z, g), copy=False)
+    def _function(self, which: str) -> Callable:
+        return self._ns[f"{self.name}_{which}"]
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())
@@ -386,20 +362,9 @@ def _compile(source: str, name: str) -> dict:
 
 def generated_source(entry) -> str:
     """The NumPy source of f, f', f'' and f_df, printed exactly as `nnref derive` prints the registry's."""
-    from derivations.codegen import _activation_doc, function_source
+    from derivations.codegen import activation_functions
 
-    parts = []
-    for which, expr in (("f", entry.code_f), ("df", entry.code_df), ("d2f", entry.code_d2f)):
-        parts.append(function_source(f"{entry.name}_{which}", [expr], entry.params, _activation_doc(entry, which)))
-    parts.append(
-        function_source(
-            f"{entry.name}_f_df",
-            [entry.code_f, entry.code_df],
-            entry.params,
-            f"{entry.name}: f(z) and f'(z) together, sharing their common subexpressions.",
-        )
-    )
-    return "\n\n".join(parts)
+    return "\n\n".join(activation_functions(entry))
 
 
 def _regions(row, which: str) -> list[Region]:
