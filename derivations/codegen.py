@@ -94,7 +94,6 @@ def _activation_doc(entry, which: str) -> str:
     return doc
 
 
-
 def activation_functions(entry) -> list[str]:
     """The NumPy source of an activation's f, f', f'' and f_df (the registry's or a user's)."""
     parts = [
@@ -110,6 +109,7 @@ def activation_functions(entry) -> list[str]:
         )
     )
     return parts
+
 
 @producer
 def generated_activations() -> dict[str, str]:

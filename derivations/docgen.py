@@ -499,7 +499,11 @@ def custom_vocabulary() -> dict[str, str]:
         f"{safe_parse.MAX_DEPTH} levels of nesting; numeric exponents up to {safe_parse.MAX_EXPONENT}; "
         f"number literals up to {safe_parse.MAX_DIGITS} digits."
     )
-    lines += ["", "**Stabilising rewrites**, tried at every node, innermost first; each use is proven equal by SymPy:", ""]
+    lines += [
+        "",
+        "**Stabilising rewrites**, tried at every node, innermost first; each use is proven equal by SymPy:",
+        "",
+    ]
     lines += ["| rewrite | why the textbook form fails |", "|---|---|"]
     star = "\\*"  # a literal * in a table cell, not emphasis
     lines += [f"| {name} | {why.replace('*', star)} |" for name, why, _ in RULES]

@@ -69,6 +69,7 @@ class NnrefPrinter(SciPyPrinter):
         *branches, (last_value, last_cond) = expr.args
         if last_cond is not sp.true:
             raise ValueError(f"Piecewise without a final (expr, True) clause: {expr}")
+
         # Integer branch values print as floats: where(z > 0, 1, 0) would be an int64 array.
         def value(v):
             return repr(float(v)) if v.is_Integer else self._print(v)

@@ -208,5 +208,7 @@ def test_cli_end_to_end(tmp_path):
         (["z", "--out", str(tmp_path / "x.txt")], "--out must name a .py file"),
         (["z.real"], "attribute access"),
     ):
-        bad = subprocess.run([sys.executable, "-m", "nnref", "custom", *args], capture_output=True, text=True, timeout=120)
+        bad = subprocess.run(
+            [sys.executable, "-m", "nnref", "custom", *args], capture_output=True, text=True, timeout=120
+        )
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)
