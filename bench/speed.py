@@ -286,18 +286,18 @@ def elementwise(sizes, dtypes, repeats: int, min_time: float, progress, stats: d
                 textbook_f, textbook_f_df = _quiet(TEXTBOOK_F[name]), _textbook_f_df(name)
                 best, tf = _quiet(BEST_F[name]), _torch_f(name)
                 cands: dict[str, Callable[[], object]] = {
-                    "nnref_f": lambda act=act: act.f(x),
-                    "nnref_f_df": lambda act=act: act.f_df(x),
-                    "nnref_f_then_df": lambda act=act: (act.f(x), act.df(x)),
-                    "textbook_f": lambda g=textbook_f: g(x),
-                    "textbook_f_df": lambda g=textbook_f_df: g(x),
-                    "best_f": lambda g=best: g(x),
-                    "control": lambda g=best: g(x),  # best_f again: identical calls, for the control line
-                    "torch_f": lambda g=tf: g(xt),
-                    "copyto": lambda: np.copyto(out, x),
+                    "nnref_f": lambda act=act, x=x: act.f(x),
+                    "nnref_f_df": lambda act=act, x=x: act.f_df(x),
+                    "nnref_f_then_df": lambda act=act, x=x: (act.f(x), act.df(x)),
+                    "textbook_f": lambda g=textbook_f, x=x: g(x),
+                    "textbook_f_df": lambda g=textbook_f_df, x=x: g(x),
+                    "best_f": lambda g=best, x=x: g(x),
+                    "control": lambda g=best, x=x: g(x),  # best_f again: identical calls, for the control line
+                    "torch_f": lambda g=tf, xt=xt: g(xt),
+                    "copyto": lambda out=out, x=x: np.copyto(out, x),
                 }
                 if NUMEXPR_F[name]:
-                    cands["numexpr_f"] = lambda e=NUMEXPR_F[name]: numexpr.evaluate(e, local_dict={"x": x})
+                    cands["numexpr_f"] = lambda e=NUMEXPR_F[name], x=x: numexpr.evaluate(e, local_dict={"x": x})
                 k = min(n, 10_000)
                 _check_agree(name, x, _on_prefix(cands, x, xt, k, act, name), (act.f(x[:k]), act.df(x[:k])))
                 key = (np.dtype(dtype).name, n, name)

@@ -13,10 +13,16 @@ import sympy as sp
 from derivations.identities import Identity, prove_all
 
 SIZES = ((2, 3, 4), (3, 2, 5), (1, 4, 3))  # (units n_l, inputs n_{l-1}, examples m)
+_U = sp.Symbol("u", real=True)  # the argument of g' in the two-layer chain rule
 
 
 def _matrix(name: str, rows: int, cols: int) -> sp.Matrix:
     return sp.Matrix(rows, cols, lambda r, c: sp.Symbol(f"{name}_{r}{c}", real=True))
+
+
+def _entrywise(rows: int, cols: int, entries) -> sp.Matrix:
+    """A matrix from a flat row-major sequence of entries (built eagerly, inside the loop)."""
+    return sp.Matrix(rows, cols, list(entries))
 
 
 def _layer(n: int, n_prev: int, m: int):
@@ -36,18 +42,19 @@ def identities() -> list[Identity]:
         # the chain rule is linear in it). Then dZ (of the sum over examples) is G.
         G = _matrix("G", n, m)
         J = sum(G[i, j] * Z[i, j] for i in range(n) for j in range(m)) / m
-        dW = sp.Matrix(n, n_prev, lambda r, c: sp.diff(J, W[r, c]))
-        db = sp.Matrix(n, 1, lambda r, c: sp.diff(J, b[r, 0]))
-        dA = sp.Matrix(n_prev, m, lambda r, c: sp.diff(J, A[r, c]) * m)
+        dW = _entrywise(n, n_prev, (sp.diff(J, W[r, c]) for r in range(n) for c in range(n_prev)))
+        db = _entrywise(n, 1, (sp.diff(J, b[r, 0]) for r in range(n)))
+        dA = _entrywise(n_prev, m, (sp.diff(J, A[r, c]) * m for r in range(n_prev) for c in range(m)))
         dW_pairs.append((dW, G * A.T / m))
-        db_pairs.append((db, sp.Matrix(n, 1, lambda r, c: sum(G[r, j] for j in range(m)) / m)))
+        db_pairs.append((db, _entrywise(n, 1, (sum(G[r, j] for j in range(m)) / m for r in range(n)))))
         dA_pairs.append((dA, W.T * G))
         # The activation step: J = Σ H_ij g(Z_ij)  ->  ∂J/∂Z = H ⊙ g'(Z).
         Zs = _matrix("Z", n, m)
         H = _matrix("H", n, m)
         J2 = sum(H[i, j] * g(Zs[i, j]) for i in range(n) for j in range(m))
-        dZ = sp.Matrix(n, m, lambda r, c: sp.diff(J2, Zs[r, c]))
-        dZ_pairs.append((dZ, sp.Matrix(n, m, lambda r, c: H[r, c] * sp.diff(g(Zs[r, c]), Zs[r, c]))))
+        dZ = _entrywise(n, m, (sp.diff(J2, Zs[r, c]) for r in range(n) for c in range(m)))
+        rule = _entrywise(n, m, (H[r, c] * sp.diff(g(Zs[r, c]), Zs[r, c]) for r in range(n) for c in range(m)))
+        dZ_pairs.append((dZ, rule))
     # Two stacked layers: d/dW1 of a cost through Z2 = W2 g(W1 A0 + b1) + b2.
     for n1, n0, m in ((2, 3, 2), (3, 2, 3)):
         n2 = 2
@@ -58,9 +65,8 @@ def identities() -> list[Identity]:
         Z2 = W2 * A1 + b2 * sp.ones(1, m)
         G = _matrix("G", n2, m)
         J = sum(G[i, j] * Z2[i, j] for i in range(n2) for j in range(m)) / m
-        dW1 = sp.Matrix(n1, n0, lambda r, c: sp.diff(J, W1[r, c]))
-        u = sp.Symbol("u", real=True)
-        g_prime = Z1.applyfunc(lambda e: sp.Subs(sp.Derivative(g(u), u), u, e))
+        dW1 = _entrywise(n1, n0, (sp.diff(J, W1[r, c]) for r in range(n1) for c in range(n0)))
+        g_prime = Z1.applyfunc(lambda e: sp.Subs(sp.Derivative(g(_U), _U), _U, e))
         dZ1 = (W2.T * G).multiply_elementwise(g_prime)
         chain_pairs.append((dW1, dZ1 * A0.T / m))
     cases = tuple(f"W {n}×{p}, m = {m}" for n, p, m in SIZES)

@@ -42,7 +42,9 @@ def identities() -> list[Identity]:
         A = sp.Matrix(inputs, m, lambda r, c: sp.Symbol(f"A_{r}{c}", real=True))
         bias = sp.Matrix(units, 1, lambda r, c: sp.Symbol(f"b_{r}", real=True))
         # One neuron per unit and example, written out: z_rj = Σ_k W_rk A_kj + b_r.
-        per_neuron = sp.Matrix(units, m, lambda r, j: sum(W[r, k] * A[k, j] for k in range(inputs)) + bias[r])
+        per_neuron = sp.Matrix(
+            [[sum(W[r, k] * A[k, j] for k in range(inputs)) + bias[r] for j in range(m)] for r in range(units)]
+        )
         pairs_layer.append((per_neuron, W * A + bias * sp.ones(1, m)))
     out.append(
         prove_all(

@@ -341,7 +341,7 @@ def _complex(f: Callable, x: np.ndarray, h: float, mask: np.ndarray) -> np.ndarr
                 raise ValueError(f"f must return a scalar, got an array of shape {value.shape}")
             slopes.append(sign * value.reshape(()).imag / h)
         work[idx] = x[idx]
-        _reflection_check(slopes[0], slopes[1], lambda _: f"x[{idx}]")
+        _reflection_check(slopes[0], slopes[1], lambda _, idx=idx: f"x[{idx}]")
         grad[idx] = slopes[0]
     return grad
 
