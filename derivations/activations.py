@@ -117,6 +117,18 @@ class Activation:
             return expr
         return expr.subs(z, sp.Min(sp.Max(z, -self.saturate), self.saturate))
 
+    def textbook(self, which: str) -> sp.Expr:
+        """What SymPy says: f, f' or f'' ("f", "df", "d2f") of the textbook definition."""
+        return {"f": self.f, "df": self.df, "d2f": self.d2f}[which]
+
+    def code(self, which: str) -> sp.Expr:
+        """What the generated code computes for "f", "df" or "d2f" (patches and saturation included)."""
+        return {"f": self.code_f, "df": self.code_df, "d2f": self.code_d2f}[which]
+
+    def closed(self, which: str) -> sp.Expr:
+        """The code's closed form, before Taylor patches and saturation (what the proofs compare)."""
+        return {"f": self.code_f, "df": self.closed_df, "d2f": self.closed_d2f}[which]
+
     @property
     def symbols(self) -> dict[str, sp.Symbol]:
         return {name: sp.Symbol(name, positive=True) for name in self.params}

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from derivations.printer import fold_constants, numpy_code
+from derivations.functions import StableFunction
+from derivations.printer import NnrefPrinter, fold_constants, numpy_code
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = (
@@ -42,14 +43,129 @@ def producer(fn: Callable[[], dict[str, str]]) -> Callable[[], dict[str, str]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _cse_body(exprs: list[sp.Expr], indent: str = "    ") -> tuple[list[str], list[str]]:
-    """Common-subexpression elimination, then print: (assignment lines, printed results)."""
-    symbols = sp.numbered_symbols("t")
-    # Fold constants first: CSE would otherwise pull pieces of SELU's λα out as runtime float math.
+def _atomize(exprs: list[sp.Expr]) -> tuple[list[sp.Expr], list[tuple[sp.Symbol, StableFunction]]]:
+    """Replace every stable node by a symbol, innermost first: (the expressions, [(symbol, node)]).
+
+    The nodes' own arguments are atomized too, so tanh(softplus(z)) is softplus0 = ...,
+    tanh0 = tanh(softplus0). Equal nodes share one symbol (σ(z) in silu's f and f' is computed once).
+    """
+    symbols: dict[sp.Basic, sp.Symbol] = {}
+    nodes: list[tuple[sp.Symbol, StableFunction]] = []
+    counts: dict[str, int] = {}
+
+    def visit(e: sp.Basic) -> sp.Basic:
+        if not e.args or isinstance(e, (sp.Symbol, sp.Number)):
+            return e
+        args = tuple(visit(a) for a in e.args)
+        if isinstance(e, StableFunction):
+            node = e if args == e.args else e.func(*args)
+            if node not in symbols:
+                label = type(e).__name__.lower()
+                symbols[node] = sp.Symbol(f"{label}{counts.get(label, 0)}")
+                counts[label] = counts.get(label, 0) + 1
+                nodes.append((symbols[node], node))
+            return symbols[node]
+        if args == e.args:
+            return e
+        return e.func(*args, evaluate=False) if isinstance(e, (sp.Add, sp.Mul, sp.Pow)) else e.func(*args)
+
+    return [visit(e) for e in exprs], nodes
+
+
+def _in_dependency_order(
+    definitions: list[tuple[sp.Symbol, sp.Basic]], atoms: set[sp.Symbol]
+) -> list[tuple[sp.Symbol, sp.Basic]]:
+    """Each definition after the ones it uses, otherwise in the given order (deterministic). A
+    node's definition counts as used wherever the node itself appears (``atoms``: their symbols)."""
+    values = dict(definitions)
+    node_of = {values[a]: a for a in atoms}
+
+    def needs(value: sp.Basic) -> set[sp.Symbol]:
+        direct = value.free_symbols & set(values)
+        inner = {node_of[n] for n in sp.preorder_traversal(value) if n in node_of and n is not value}
+        return direct | inner
+
+    pending, done, out = list(definitions), set(), []
+    while pending:
+        for i, (sym, value) in enumerate(pending):
+            if needs(value) <= done:
+                out.append(pending.pop(i))
+                done.add(sym)
+                break
+        else:  # pragma: no cover - a node cannot contain itself
+            raise RuntimeError(f"circular definitions: {pending}")
+    return out
+
+
+class _NamingPrinter(NnrefPrinter):
+    """Prints a named node by its name; a node used once is printed in full where it is used."""
+
+    def __init__(self, parent: NnrefPrinter, names: dict[sp.Basic, str], defining: sp.Basic | None = None):
+        super().__init__(parent.prefix)
+        self.constants = parent.constants  # one table of named constants per module
+        self.names = names
+        self.defining = defining  # the node whose definition is being printed is printed in full
+
+    def _print(self, expr, **kwargs):
+        if expr is not self.defining and isinstance(expr, StableFunction) and expr in self.names:
+            return self.names[expr]
+        return super()._print(expr, **kwargs)
+
+
+def _cse_body(exprs: list[sp.Expr], printer: NnrefPrinter, indent: str = "    ") -> tuple[list[str], list[str]]:
+    """Print expressions that share work: (assignment lines, printed results).
+
+    Constants are folded first (CSE would otherwise pull pieces of SELU's λα out as runtime float
+    math). Stable nodes are atoms to common-subexpression elimination: CSE runs over the nodes'
+    arguments and the expressions around them, never inside a node, so it cannot rewrite a stable
+    node back into the textbook form it replaces. A node used once is printed where it is used;
+    the others are computed once and named after their kind (sigmoid0, softplus0, ...).
+    """
     exprs = [fold_constants(e) for e in exprs]
-    replacements, reduced = sp.cse(exprs, symbols=symbols, order="canonical")
-    lines = [f"{indent}{sym} = {numpy_code(value)}" for sym, value in replacements]
-    return lines, [numpy_code(e) for e in reduced]
+    atomized, nodes = _atomize(exprs)
+    # The arguments of the nodes that are expressions of z take part in CSE with the results.
+    slots = [
+        (k, i)
+        for k, (_, node) in enumerate(nodes)
+        for i, a in enumerate(node.args)
+        if isinstance(a, sp.Expr) and a.free_symbols and not a.is_Symbol
+    ]
+    taken = {str(s) for e in exprs for s in e.free_symbols} | {str(sym) for sym, _ in nodes}
+    temps = sp.numbered_symbols("t", exclude=[sp.Symbol(n) for n in taken])
+    pieces = [nodes[k][1].args[i] for k, i in slots] + atomized
+    replacements, reduced = sp.cse(pieces, symbols=temps, order="canonical")
+    args = {k: list(node.args) for k, (_, node) in enumerate(nodes)}
+    for (k, i), piece in zip(slots, reduced):
+        args[k][i] = piece
+    # Put the nodes back in place of their symbols (innermost first), so that products print in
+    # SymPy's order of the nodes themselves, and name them for the printer.
+    resolved: dict[sp.Symbol, sp.Basic] = {}
+    for k, (sym, node) in enumerate(nodes):
+        resolved[sym] = node.func(*[a.xreplace(resolved) for a in args[k]])
+    labels = {resolved[sym]: type(node).__name__.lower() for sym, node in nodes}
+    results = [r.xreplace(resolved) for r in reduced[len(slots) :]]
+    definitions = _in_dependency_order(
+        [(t, value.xreplace(resolved)) for t, value in replacements] + list(resolved.items()),
+        atoms=set(resolved),
+    )
+    # Uses are counted where the nodes are still symbols: a node inside a named node is used once.
+    where = [value for _, value in replacements] + [a for k in args for a in args[k]] + list(reduced[len(slots) :])
+    uses = {sym: sum(e.count(sym) for e in where if isinstance(e, sp.Basic)) for sym in resolved}
+    names: dict[sp.Basic, str] = {}
+    counts: dict[str, int] = {}
+    lines = []
+    for sym, value in definitions:
+        if sym in resolved:
+            if uses[sym] <= 1:  # used once: printed in full where it is used
+                continue
+            label = labels[value]
+            name = names[value] = f"{label}{counts.get(label, 0)}"
+            counts[label] = counts.get(label, 0) + 1
+            lines.append(f"{indent}{name} = {_NamingPrinter(printer, names, value).doprint(value)}")
+        else:
+            lines.append(f"{indent}{sym} = {numpy_code(value, _NamingPrinter(printer, names))}")
+    final = _NamingPrinter(printer, names)
+    return lines, [numpy_code(r, final) for r in results]
 
 
 def function_source(
@@ -58,10 +174,16 @@ def function_source(
     params: dict[str, float],
     doc: str,
     arg: str = "z",
+    printer: NnrefPrinter | None = None,
 ) -> str:
-    """The source of `def name(arg, **params)` returning one expression or a tuple of them."""
+    """The source of `def name(arg, **params)` returning one expression or a tuple of them.
+
+    Named constants the code needs (Taylor tables) are collected in ``printer.constants``; the
+    caller prints them once for the module (``printer.constants_source()``)."""
+    printer = printer if printer is not None else NnrefPrinter()
+    printer.prefix = name
     signature = ", ".join([arg] + [f"{p}={v!r}" for p, v in params.items()])
-    lines, results = _cse_body(exprs)
+    lines, results = _cse_body(exprs, printer)
     body = "\n".join(lines)
     ret = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
     doc_lines = doc.strip().splitlines()
@@ -83,8 +205,7 @@ def latex(expr: sp.Expr) -> str:
 
 
 def _activation_doc(entry, which: str) -> str:
-    textbook = {"f": entry.f, "df": entry.df, "d2f": entry.d2f}[which]
-    code = {"f": entry.code_f, "df": entry.code_df, "d2f": entry.code_d2f}[which]
+    textbook, code = entry.textbook(which), entry.code(which)
     label = {"f": "f(z)", "df": "f'(z)", "d2f": "f''(z)"}[which]
     doc = f"{entry.name}: {label}.\n\nTextbook (SymPy): {sp.sstr(textbook)}\n"
     if sp.srepr(code) != sp.srepr(textbook):
@@ -94,21 +215,36 @@ def _activation_doc(entry, which: str) -> str:
     return doc
 
 
-def activation_functions(entry) -> list[str]:
-    """The NumPy source of an activation's f, f', f'' and f_df (the registry's or a user's)."""
+ACTIVATION_FUNCTIONS = (("f", "f(z)"), ("df", "f'(z)"), ("d2f", "f''(z)"))
+
+
+def activation_functions(entry, brief: bool = False, f_df: bool = True) -> list[str]:
+    """The NumPy source of an activation's f, f', f'' and f_df (the registry's or a user's), after
+    the named constants they use. ``brief``: one-line docstrings (the docs pages show the formulas
+    next to the code already)."""
+    printer = NnrefPrinter()
     parts = [
-        function_source(f"{entry.name}_{which}", [expr], entry.params, _activation_doc(entry, which))
-        for which, expr in (("f", entry.code_f), ("df", entry.code_df), ("d2f", entry.code_d2f))
-    ]
-    parts.append(
         function_source(
-            f"{entry.name}_f_df",
-            [entry.code_f, entry.code_df],
+            f"{entry.name}_{which}",
+            [entry.code(which)],
             entry.params,
-            f"{entry.name}: f(z) and f'(z) together, sharing their common subexpressions.",
+            f"{entry.name}: {label}." if brief else _activation_doc(entry, which),
+            printer=printer,
         )
-    )
-    return parts
+        for which, label in ACTIVATION_FUNCTIONS
+    ]
+    if f_df:
+        parts.append(
+            function_source(
+                f"{entry.name}_f_df",
+                [entry.code_f, entry.code_df],
+                entry.params,
+                f"{entry.name}: f(z) and f'(z) together, sharing their common subexpressions.",
+                printer=printer,
+            )
+        )
+    constants = printer.constants_source()
+    return ([constants] if constants else []) + parts
 
 
 @producer

@@ -15,7 +15,7 @@ import textwrap
 import numpy as np
 import sympy as sp
 
-from derivations.codegen import function_source, producer
+from derivations.codegen import activation_functions, function_source, producer
 from derivations.symbols import z
 
 HEADER_MD = (
@@ -234,14 +234,7 @@ def activation_page(
     out.append(properties_table(props))
     out.append("## Generated NumPy source\n")
     out.append((source_note or "Printed by `nnref derive` into `nnref/_generated/activations.py`:") + "\n")
-    source = "\n\n".join(
-        function_source(f"{entry.name}_{which}", [expr], entry.params, f"{entry.name}: {label}.")
-        for which, expr, label in (
-            ("f", entry.code_f, "f(z)"),
-            ("df", entry.code_df, "f'(z)"),
-            ("d2f", entry.code_d2f, "f''(z)"),
-        )
-    )
+    source = "\n\n".join(activation_functions(entry, brief=True, f_df=False))
     out.append("```python\n" + source + "```\n")
     if verification:
         out.append("## Verification\n")

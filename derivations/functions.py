@@ -1,37 +1,52 @@
-"""Stable building blocks as SymPy functions.
+"""Stable nodes: the SymPy functions that the generated code evaluates in a stable way.
 
-Each block is a SymPy ``Function`` that knows three things:
+Every node is a :class:`StableFunction`, one base class that knows five things:
 
-* its derivative (``fdiff``), written in terms of other stable blocks, so that ``sympy.diff`` of a
+* its textbook definition (``textbook_of``), so that ``simplify(to_textbook(stable) - raw) == 0``
+  proves a stable form equal to the raw one, and mpmath evaluates it (``evalf``);
+* its derivative (``fdiff``), written in terms of other stable nodes, so that ``sympy.diff`` of a
   stable form is itself a stable form;
-* its textbook definition (``textbook``), so that ``simplify(to_textbook(stable) - raw) == 0``
-  proves a stable form equal to the raw one;
-* how it prints to NumPy/SciPy (``numpy_template``), pinned by golden strings in the tests so a
-  SymPy upgrade or a stray ``simplify()`` cannot bring an overflow back.
+* how it prints to NumPy/SciPy (``numpy_code``), pinned by golden strings in the tests so a SymPy
+  upgrade or a stray ``simplify()`` cannot bring an overflow back;
+* how it typesets in LaTeX;
+* whether constant folding may touch its arguments (``exact_args``: ``sigmoid_scaled`` splits its
+  constant into two float64s itself).
+
+The printer dispatches on ``isinstance(expr, StableFunction)``, and common-subexpression
+elimination treats every node as an atom (``derivations/codegen.py``), so neither can take a node
+apart and rebuild the textbook form it replaces.
 
 Measured with SymPy 1.14: ``log(1 + exp(z))`` printed naively overflows at z = 800, and SymPy's own
-rewrite passes turn it into ``log1p(exp(z))``, which still does. Hence blocks rather than rewrites.
+rewrite passes turn it into ``log1p(exp(z))``, which still does. Hence nodes rather than rewrites.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import sympy as sp
 
 
 class StableFunction(sp.Function):
-    """A SymPy function with a textbook rewrite and its own NumPy printing."""
+    """A SymPy function with a textbook definition and its own NumPy printing."""
 
     nargs = 1
-    #: How the block prints: ``{0}`` is replaced by the printed argument.
-    numpy_template: str = ""
-    #: How the block typesets in LaTeX: ``{0}`` is replaced by the typeset argument.
-    latex_template: str = ""
+    #: How the node prints: ``{0}``, ``{1}``, ... are replaced by the printed arguments.
+    numpy_template: ClassVar[str] = ""
+    #: How the node typesets in LaTeX: ``{0}``, ... are replaced by the typeset arguments.
+    latex_template: ClassVar[str] = ""
     #: Why the textbook form is not used in floating point (shown on the docs pages).
-    why: str = ""
+    why: ClassVar[str] = ""
+    #: Constant folding leaves the arguments exactly as written (the node rounds them itself).
+    exact_args: ClassVar[bool] = False
 
     @classmethod
-    def textbook(cls, u: sp.Expr) -> sp.Expr:
+    def textbook_of(cls, *args: sp.Expr) -> sp.Expr:
+        """The textbook expression this node stands for, at the given arguments."""
         raise NotImplementedError
+
+    def textbook(self) -> sp.Expr:
+        return self.textbook_of(*self.args)
 
     def numpy_code(self, printer) -> str:
         return self.numpy_template.format(*[printer._print(a) for a in self.args])
@@ -44,13 +59,17 @@ class StableFunction(sp.Function):
         return self.args[0].is_extended_real
 
     def _eval_evalf(self, prec):
-        return self.textbook(self.args[0])._eval_evalf(prec)
+        return self.textbook()._eval_evalf(prec)
 
-    def _eval_rewrite_as_exp(self, u, **kwargs):
-        return self.textbook(u)
+    def _eval_rewrite_as_exp(self, *args, **kwargs):
+        return self.textbook_of(*args)
 
 
-class sigmoid(StableFunction):
+class _PositiveOnReals(StableFunction):
+    """A node that is positive wherever its argument is real (σ, softplus, sech², Φ, φ)."""
+
+
+class sigmoid(_PositiveOnReals):
     r"""The logistic function :math:`\sigma(u) = 1/(1 + e^{-u})`."""
 
     latex_template = r"\sigma\left({0}\right)"
@@ -58,19 +77,15 @@ class sigmoid(StableFunction):
     why = "1/(1 + exp(-u)) overflows exp(-u) for u < -709 (a warning, and NaN in its derivative)."
 
     @classmethod
-    def textbook(cls, u):
+    def textbook_of(cls, u):
         return 1 / (1 + sp.exp(-u))
 
     def fdiff(self, argindex=1):
         u = self.args[0]
         return sigmoid(u) * sigmoid(-u)
 
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
 
-
-class softplus(StableFunction):
+class softplus(_PositiveOnReals):
     r"""Softplus :math:`\log(1 + e^{u})`, evaluated as ``logaddexp(0, u)``."""
 
     latex_template = r"\operatorname{{softplus}}\left({0}\right)"
@@ -78,18 +93,14 @@ class softplus(StableFunction):
     why = "log(1 + exp(u)) returns inf at u = 800, and log1p(exp(u)) does too."
 
     @classmethod
-    def textbook(cls, u):
+    def textbook_of(cls, u):
         return sp.log(1 + sp.exp(u))
 
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0])
 
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
 
-
-class sech2(StableFunction):
+class sech2(_PositiveOnReals):
     r"""The squared hyperbolic secant :math:`\operatorname{sech}^2 u = 1 - \tanh^2 u`."""
 
     latex_template = r"\operatorname{{sech}}^{{2}}\left({0}\right)"
@@ -102,16 +113,12 @@ class sech2(StableFunction):
     )
 
     @classmethod
-    def textbook(cls, u):
+    def textbook_of(cls, u):
         return 1 - sp.tanh(u) ** 2
 
     def fdiff(self, argindex=1):
         u = self.args[0]
         return -2 * tanh(u) * sech2(u)
-
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
 
 
 class tanh(StableFunction):
@@ -121,14 +128,14 @@ class tanh(StableFunction):
     numpy_template = "numpy.tanh({0})"
 
     @classmethod
-    def textbook(cls, u):
+    def textbook_of(cls, u):
         return sp.tanh(u)
 
     def fdiff(self, argindex=1):
         return sech2(self.args[0])
 
 
-class ncdf(StableFunction):
+class ncdf(_PositiveOnReals):
     r"""The standard normal CDF :math:`\Phi(u) = \tfrac12 \operatorname{erfc}(-u/\sqrt2)`.
 
     Evaluated by nnref's own primitive, which corrects the rounding of ``-u/sqrt(2)`` and SciPy's
@@ -143,19 +150,15 @@ class ncdf(StableFunction):
     )
 
     @classmethod
-    def textbook(cls, u):
+    def textbook_of(cls, u):
         return (1 + sp.erf(u / sp.sqrt(2))) / 2
 
     def fdiff(self, argindex=1):
         u = self.args[0]
         return npdf(u)
 
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
 
-
-class npdf(StableFunction):
+class npdf(_PositiveOnReals):
     r"""The standard normal density :math:`\varphi(u) = e^{-u^2/2}/\sqrt{2\pi}`."""
 
     latex_template = r"\varphi\left({0}\right)"
@@ -163,16 +166,12 @@ class npdf(StableFunction):
     why = "exp(-u**2/2) loses up to |u|**2 ULP to the rounding of u**2; the primitive squares exactly."
 
     @classmethod
-    def textbook(cls, u):
+    def textbook_of(cls, u):
         return sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi)
 
     def fdiff(self, argindex=1):
         u = self.args[0]
         return -u * npdf(u)
-
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
 
 
 class xncdf(StableFunction):
@@ -183,8 +182,8 @@ class xncdf(StableFunction):
     why = "u·Φ(u) is a normal number down to u ≈ −37.7 where Φ(u) alone is already subnormal."
 
     @classmethod
-    def textbook(cls, u):
-        return u * ncdf.textbook(u)
+    def textbook_of(cls, u):
+        return u * ncdf.textbook_of(u)
 
     def fdiff(self, argindex=1):
         u = self.args[0]
@@ -199,8 +198,8 @@ class xnpdf(StableFunction):
     why = "u·φ(u) stays normal where φ(u) is subnormal, and is 0 rather than NaN at |u| = 1e308."
 
     @classmethod
-    def textbook(cls, u):
-        return u * npdf.textbook(u)
+    def textbook_of(cls, u):
+        return u * npdf.textbook_of(u)
 
     def fdiff(self, argindex=1):
         u = self.args[0]
@@ -215,7 +214,7 @@ class expm1(StableFunction):
     why = "exp(u) - 1 cancels near u = 0: relative error up to 1e16 ULP for |u| < 1e-16."
 
     @classmethod
-    def textbook(cls, u):
+    def textbook_of(cls, u):
         return sp.exp(u) - 1
 
     def fdiff(self, argindex=1):
@@ -230,23 +229,85 @@ class log1p(StableFunction):
     why = "log(1 + u) loses u entirely once 1 + u rounds to 1."
 
     @classmethod
-    def textbook(cls, u):
+    def textbook_of(cls, u):
         return sp.log(1 + u)
 
     def fdiff(self, argindex=1):
         return 1 / (1 + self.args[0])
 
 
-#: Every block, for printing, rewriting and the docs.
+class hypot(StableFunction):
+    r""":math:`\sqrt{a^2 + b^2}` without overflow or underflow of the squares (``numpy.hypot``)."""
+
+    nargs = 2
+    latex_template = r"\sqrt{{\left({0}\right)^{{2}} + \left({1}\right)^{{2}}}}"
+    numpy_template = "numpy.hypot({0}, {1})"
+    why = "sqrt(a**2 + b**2) overflows once a**2 does (|a| > 1.3e154) and loses a tiny b² to underflow."
+
+    @classmethod
+    def textbook_of(cls, a, b):
+        return sp.sqrt(a**2 + b**2)
+
+    def fdiff(self, argindex=1):
+        return self.args[argindex - 1] / self
+
+    def _eval_is_real(self):
+        return all(a.is_extended_real for a in self.args) or None
+
+    def _eval_is_nonnegative(self):
+        if all(a.is_extended_real for a in self.args):
+            return True
+
+    def _eval_is_positive(self):
+        if all(a.is_extended_real for a in self.args) and any(a.is_nonzero for a in self.args):
+            return True
+
+
+class sigmoid_scaled(StableFunction):
+    r"""σ(c·v) for a constant c that is not a float64 (``z*sigmoid(1.702*z)``), printed as
+    ``nnref._primitives.expit_scaled``, which does not lose |c v|/2 ULP to the rounding of c·v.
+
+    Two arguments (v, c) rather than one product, so that neither constant folding nor CSE can
+    round c·v before the primitive sees c exactly (``exact_args``).
+    """
+
+    nargs = 2
+    exact_args = True
+    why = "σ(c·z) for a constant c that float64 cannot hold loses |c z|/2 ULP to the rounding of c·z."
+
+    @classmethod
+    def textbook_of(cls, v, c):
+        return 1 / (1 + sp.exp(-c * v))
+
+    def fdiff(self, argindex=1):
+        v, c = self.args
+        return c * sigmoid_scaled(v, c) * sigmoid_scaled(v, -c)
+
+    def numpy_code(self, printer) -> str:
+        v, c = self.args
+        hi = float(c)
+        lo = float(sp.N(c - sp.Rational(hi), 30))
+        return f"nnref._primitives.expit_scaled({printer._print(v)}, {hi!r}, {lo!r})"
+
+    def _latex(self, printer, exp=None):
+        v, c = self.args
+        tex = rf"\sigma\left({printer._print(c * v)}\right)"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+    def _eval_is_positive(self):
+        if self.args[0].is_extended_real:
+            return True
+
+
+#: Every one-argument block of the registry, for the docs and the custom vocabulary.
 BLOCKS: tuple[type[StableFunction], ...] = (sigmoid, softplus, sech2, tanh, xncdf, xnpdf, ncdf, npdf, expm1, log1p)
 
 
 def to_textbook(expr: sp.Expr) -> sp.Expr:
-    """Replace every stable block by its textbook definition (for proofs and mpmath references)."""
-    expr = expr.replace(lambda e: hasattr(e, "dd_textbook"), lambda e: e.dd_textbook())
-    for block in BLOCKS:
-        expr = expr.replace(block, lambda u, _b=block: _b.textbook(u))
-    return expr
+    """Replace every stable node by its textbook definition (for proofs and mpmath references).
+
+    ``replace`` works bottom-up, so nested nodes (tanh(softplus(z))) are rewritten inside out."""
+    return expr.replace(lambda e: isinstance(e, StableFunction), lambda e: e.textbook())
 
 
 def log_sigmoid(u: sp.Expr) -> sp.Expr:

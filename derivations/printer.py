@@ -1,6 +1,9 @@
 """lambdify's SciPy printer, taught nnref's conventions.
 
-* Stable blocks print themselves (``scipy.special.expit``, ``numpy.logaddexp(0, u)``, ...).
+* Stable nodes print themselves (``scipy.special.expit``, ``numpy.logaddexp(0, u)``, ...): the
+  printer dispatches on ``isinstance(expr, StableFunction)``.
+* A node's large constant (a Taylor patch's coefficients) becomes a named module constant through
+  ``printer.constant``, printed once above the functions that use it.
 * ``Piecewise`` prints as nested ``numpy.where`` (every branch is still evaluated on every input,
   which is why the derivations guard unused branches with ``min``/``max``). It never prints as
   ``numpy.select(..., default=nan)``: a gap in the conditions would silently fill with NaN.
@@ -22,10 +25,11 @@ def fold_constants(expr: sp.Expr) -> sp.Expr:
     """Replace every maximal numeric subexpression that is not an integer by one rounded Float."""
 
     def fold(e):
-        if getattr(e, "exact_args", False) and not e.args[0].is_number:
-            return e  # the block splits its own constants into float64 pairs (expit_scaled)
-        if isinstance(e, StableFunction) and e.args[0].is_number:  # e.g. sigmoid(0)
-            return sp.Float(float(sp.N(e, 50)))
+        if isinstance(e, StableFunction):
+            if all(a.is_number for a in e.args):  # e.g. sigmoid(0)
+                return sp.Float(float(sp.N(e, 50)))
+            if e.exact_args:
+                return e  # the node splits its own constants into float64 pairs (sigmoid_scaled)
         if e.is_number and not e.is_Integer and not isinstance(e, sp.Float):
             if e.is_Rational and e.q in (2, 4, 8):  # exact in binary: keep as written
                 return sp.Float(float(e))
@@ -51,13 +55,43 @@ def fold_constants(expr: sp.Expr) -> sp.Expr:
 
 
 class NnrefPrinter(SciPyPrinter):
-    def __init__(self):
+    """The printer. ``constants`` collects the named constants its nodes ask for (see ``constant``)."""
+
+    def __init__(self, prefix: str = ""):
         super().__init__({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
+        #: Names start with this (the function being printed, e.g. "GELU_DF"), so they explain themselves.
+        self.prefix = prefix
+        #: name -> (values, comment), in the order first asked for.
+        self.constants: dict[str, tuple[tuple[float, ...], str]] = {}
 
     def _print(self, expr, **kwargs):
-        if isinstance(expr, sp.Function) and hasattr(expr, "numpy_code"):
+        if isinstance(expr, StableFunction):
             return expr.numpy_code(self)
         return super()._print(expr, **kwargs)
+
+    def constant(self, kind: str, values: tuple[float, ...], about: float) -> str:
+        """The module constant holding ``values`` (one per distinct table), e.g. TAYLOR_GELU_DF."""
+        for name, (known, _) in self.constants.items():
+            if known == values:
+                return name
+        base = "_".join(part for part in (kind, self.prefix.upper()) if part)
+        name, n = base, 1
+        while name in self.constants:
+            n += 1
+            name = f"{base}_{n}"
+        comment = (
+            f"c_1 … c_{len(values)} of the Taylor polynomial about the zero z0 = {about!r} (derivations/taylor.py)"
+        )
+        self.constants[name] = (values, comment)
+        return name
+
+    def constants_source(self) -> str:
+        """The constants as module-level assignments, one documented tuple each."""
+        out = []
+        for name, (values, comment) in self.constants.items():
+            body = "".join(f"    {v!r},\n" for v in values)
+            out.append(f"#: {comment}\n{name} = (\n{body})\n")
+        return "\n".join(out)
 
     def _print_Float(self, expr):
         return repr(float(expr))
@@ -79,6 +113,39 @@ class NnrefPrinter(SciPyPrinter):
             code = f"numpy.where({self._print(cond)}, {value(v)}, {code})"
         return code
 
+    def _print_Mul(self, expr):
+        """A product with its numeric coefficient last, the other factors in SymPy's order.
+
+        Python multiplies left to right, so a coefficient taken first can overflow a huge factor
+        before a vanishing one is reached: mish'' at z = 1e308 computed 2*z = inf, then
+        inf * sech²(...) = 0 gave NaN. Last, it multiplies what the other factors made of z.
+        """
+        coeff, rest = expr.as_coeff_Mul()
+        sign = "-" if coeff < 0 else ""
+        coeff = -coeff if coeff < 0 else coeff
+        numerator, denominator = [], []
+        for factor in rest.as_ordered_factors() if rest != 1 else ():  # never re-evaluated: (z + 3)/6 stays
+            if factor.is_Pow and factor.exp.is_Rational and factor.exp.is_negative:
+                denominator.append(
+                    factor.base if factor.exp == -1 else sp.Pow(factor.base, -factor.exp, evaluate=False)
+                )
+            else:
+                numerator.append(factor)
+        numerator.sort(key=lambda f: 1 if f.is_number else 0)
+        if coeff != 1 or not numerator:
+            numerator.append(coeff)
+        prec = PRECEDENCE["Mul"]
+        if len(numerator) == 1 and sign and not denominator:
+            # Python's unary minus binds tighter than * and looser than **.
+            return sign + self.parenthesize(numerator[0], 0.5 * (PRECEDENCE["Pow"] + prec))
+        top = "*".join(self.parenthesize(f, prec) for f in numerator)
+        if not denominator:
+            return sign + top
+        bottom = [self.parenthesize(f, prec) for f in denominator]
+        if len(bottom) == 1 and not (isinstance(denominator[0], sp.Mul) or denominator[0].is_Add):
+            return f"{sign}{top}/{bottom[0]}"
+        return f"{sign}{top}/({'*'.join(bottom)})"
+
     def _print_Max(self, expr):
         return self._minmax("numpy.maximum", expr.args)
 
@@ -98,8 +165,6 @@ class NnrefPrinter(SciPyPrinter):
 
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.args
-        if exp == sp.Rational(1, 2):
-            return f"numpy.sqrt({self._print(base)})"
         if exp.is_Integer and exp < 0:
             if exp == -1:
                 return f"1/{self.parenthesize(base, PRECEDENCE['Pow'])}"
@@ -109,9 +174,7 @@ class NnrefPrinter(SciPyPrinter):
         return super()._print_Pow(expr, rational=rational)
 
 
-_PRINTER = NnrefPrinter()
-
-
-def numpy_code(expr: sp.Expr) -> str:
-    """The NumPy source of one expression (constants folded, blocks printed)."""
-    return _PRINTER.doprint(fold_constants(expr))
+def numpy_code(expr: sp.Expr, printer: NnrefPrinter | None = None) -> str:
+    """The NumPy source of one expression (constants folded, nodes printed). Without a printer,
+    a fresh one: any constant it names is then not kept (the golden tests print single nodes)."""
+    return (printer or NnrefPrinter()).doprint(fold_constants(expr))

@@ -31,57 +31,16 @@ def _scaled(u: sp.Expr) -> tuple[sp.Expr, sp.Symbol] | None:
     return coeff, rest
 
 
-class scaled_sigmoid(sp.Function):
-    r"""σ(c·v) for a constant c that is not a float64 (``z*sigmoid(1.702*z)``), printed as
-    ``nnref._primitives.expit_scaled``, which does not lose |c v|/2 ULP to the rounding of c·v.
-
-    Two arguments (v, c) rather than one product, so that neither constant folding nor CSE can
-    round c·v before the primitive sees c exactly.
-    """
-
-    nargs = 2
-    exact_args = True
-
-    def dd_textbook(self):
-        v, c = self.args
-        return 1 / (1 + sp.exp(-c * v))
-
-    def fdiff(self, argindex=1):
-        v, c = self.args
-        return c * scaled_sigmoid(v, c) * scaled_sigmoid(v, -c)
-
-    def numpy_code(self, printer) -> str:
-        v, c = self.args
-        hi = float(c)
-        lo = float(sp.N(c - sp.Rational(hi), 30))
-        return f"nnref._primitives.expit_scaled({printer._print(v)}, {hi!r}, {lo!r})"
-
-    def _latex(self, printer, exp=None):
-        v, c = self.args
-        tex = rf"\sigma\left({printer._print(c * v)}\right)"
-        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
-
-    def _eval_is_real(self):
-        return self.args[0].is_extended_real
-
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
-
-    def _eval_evalf(self, prec):
-        return self.dd_textbook()._eval_evalf(prec)
-
-
 def sigmoid(u: sp.Expr) -> sp.Expr:
     """σ(u) as a block: the scaled block when u is c·v with c not a float64, else the registry's."""
     scaled = _scaled(u)
-    return scaled_sigmoid(scaled[1], scaled[0]) if scaled else F.sigmoid(u)
+    return F.sigmoid_scaled(scaled[1], scaled[0]) if scaled else F.sigmoid(u)
 
 
 def _sigmoid_arg(e) -> sp.Expr | None:
     if isinstance(e, F.sigmoid):
         return e.args[0]
-    if isinstance(e, scaled_sigmoid):
+    if isinstance(e, F.sigmoid_scaled):
         return e.args[1] * e.args[0]
     return None
 

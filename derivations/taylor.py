@@ -21,37 +21,49 @@ from dataclasses import dataclass
 import mpmath as mp
 import sympy as sp
 
-from derivations.functions import to_textbook
+from derivations.functions import StableFunction, to_textbook
 from derivations.symbols import z
 
 DEGREE = 30
 RADIUS = 0.8
 
 
-class TaylorPatch(sp.Function):
+class TaylorPatch(StableFunction):
     """closed(z) outside |z − z0| < r; inside, Σ c_k d^k with d = (z − hi) − lo.
 
     Printed as one call of ``nnref._primitives.taylor_patch``, which evaluates the polynomial
-    (Horner) only on the elements inside the patch, so the patch costs nothing elsewhere.
+    (Horner) only on the elements inside the patch, so the patch costs nothing elsewhere. The
+    coefficients print once, as a named module constant (``printer.constant``).
     Args: (closed, z, hi, lo, radius, Tuple(c_1, ..., c_N)).
+
+    Its "textbook" form is the closed form beneath it: a patch is an approximation with a stated
+    truncation bound, not an identity, so proofs are about the closed form.
     """
 
     nargs = 6
 
+    @classmethod
+    def textbook_of(cls, closed, u, hi, lo, radius, coeffs):
+        return closed
+
     def numpy_code(self, printer) -> str:
         closed, u, hi, lo, radius, coeffs = self.args
-        cs = ", ".join(repr(float(c)) for c in coeffs)
+        table = printer.constant("TAYLOR", tuple(float(c) for c in coeffs), about=float(hi))
         return (
             f"nnref._primitives.taylor_patch({printer._print(closed)}, {printer._print(u)}, "
-            f"{float(hi)!r}, {float(lo)!r}, {float(radius)!r}, ({cs},))"
+            f"{float(hi)!r}, {float(lo)!r}, {float(radius)!r}, {table})"
         )
 
     def _latex(self, printer, exp=None):
         closed, u, hi, lo, radius, coeffs = self.args
         return rf"\operatorname{{taylor}}_{{z_0 = {float(hi):.6g}}}\left[{printer._print(closed)}\right]"
 
-    def dd_textbook(self):
-        return self.args[0]
+    def _sympystr(self, printer):
+        closed, u, hi, lo, radius, coeffs = self.args
+        return (
+            f"TaylorPatch({printer._print(closed)}, about z0 = {float(hi):.10g}, "
+            f"|z - z0| < {float(radius):g}, degree {len(coeffs)})"
+        )
 
 
 @dataclass(frozen=True)

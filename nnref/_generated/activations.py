@@ -102,14 +102,14 @@ def sigmoid_d2f(z):
     Textbook (SymPy): -exp(-z)/(1 + exp(-z))**2 + 2*exp(-2*z)/(1 + exp(-z))**3
     Computed as:      -tanh(z/2)*sigmoid(-z)*sigmoid(z)
     """
-    return -numpy.tanh(0.5*z)*scipy.special.expit(-z)*scipy.special.expit(z)
+    return -numpy.tanh(z*0.5)*scipy.special.expit(-z)*scipy.special.expit(z)
 
 
 def sigmoid_f_df(z):
     r"""sigmoid: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    t0 = scipy.special.expit(z)
-    return (t0, t0*scipy.special.expit(-z))
+    sigmoid0 = scipy.special.expit(z)
+    return (sigmoid0, scipy.special.expit(-z)*sigmoid0)
 
 
 def tanh_f(z):
@@ -135,7 +135,7 @@ def tanh_d2f(z):
     Textbook (SymPy): -(2 - 2*tanh(z)**2)*tanh(z)
     Computed as:      -2*tanh(z)*sech2(z)
     """
-    return -2*numpy.tanh(z)*nnref._primitives.sech2(z)
+    return -numpy.tanh(z)*nnref._primitives.sech2(z)*2
 
 
 def tanh_f_df(z):
@@ -255,9 +255,9 @@ def elu_d2f(z, alpha=1.0):
 def elu_f_df(z, alpha=1.0):
     r"""elu: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    t0 = numpy.greater(z, 0)
-    t1 = numpy.minimum(z, 0)
-    return (numpy.where(t0, z, alpha*numpy.expm1(t1)), numpy.where(t0, 1.0, alpha*numpy.exp(t1)))
+    t0 = numpy.minimum(z, 0)
+    t1 = numpy.greater(z, 0)
+    return (numpy.where(t1, z, alpha*numpy.expm1(t0)), numpy.where(t1, 1.0, alpha*numpy.exp(t0)))
 
 
 def selu_f(z):
@@ -268,7 +268,7 @@ def selu_f(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 1.0507009873554805*z, 1.7580993408473768*numpy.expm1(numpy.minimum(z, 0)))
+    return numpy.where(numpy.greater(z, 0), z*1.0507009873554805, numpy.expm1(numpy.minimum(z, 0))*1.7580993408473768)
 
 
 def selu_df(z):
@@ -279,7 +279,7 @@ def selu_df(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 1.0507009873554805, 1.7580993408473768*numpy.exp(numpy.minimum(z, 0)))
+    return numpy.where(numpy.greater(z, 0), 1.0507009873554805, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768)
 
 
 def selu_d2f(z):
@@ -290,15 +290,15 @@ def selu_d2f(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 0.0, 1.7580993408473768*numpy.exp(numpy.minimum(z, 0)))
+    return numpy.where(numpy.greater(z, 0), 0.0, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768)
 
 
 def selu_f_df(z):
     r"""selu: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    t0 = numpy.greater(z, 0)
-    t1 = numpy.minimum(z, 0)
-    return (numpy.where(t0, 1.0507009873554805*z, 1.7580993408473768*numpy.expm1(t1)), numpy.where(t0, 1.0507009873554805, 1.7580993408473768*numpy.exp(t1)))
+    t0 = numpy.minimum(z, 0)
+    t1 = numpy.greater(z, 0)
+    return (numpy.where(t1, z*1.0507009873554805, numpy.expm1(t0)*1.7580993408473768), numpy.where(t1, 1.0507009873554805, numpy.exp(t0)*1.7580993408473768))
 
 
 def softplus_f(z):
@@ -341,7 +341,7 @@ def softsign_f(z):
 
     At kinks: softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.
     """
-    return z/(numpy.abs(z) + 1)
+    return z/((numpy.abs(z) + 1))
 
 
 def softsign_df(z):
@@ -363,7 +363,7 @@ def softsign_d2f(z):
 
     At kinks: softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.
     """
-    return -2*numpy.sign(z)/(numpy.abs(z) + 1)**3
+    return -numpy.sign(z)*2/(numpy.abs(z) + 1)**3
 
 
 def softsign_f_df(z):
@@ -371,6 +371,41 @@ def softsign_f_df(z):
     """
     t0 = numpy.abs(z) + 1
     return (z/t0, 1/t0**2)
+
+
+#: c_1 … c_30 of the Taylor polynomial about the zero z0 = -0.7517915246935645 (derivations/taylor.py)
+TAYLOR_GELU_DF = (
+    0.4314939923140469,
+    0.388284982990552,
+    -0.018199676398671087,
+    -0.1140082332972217,
+    -0.014771522148244337,
+    0.019421679838189067,
+    0.004539228379125415,
+    -0.002239538068073497,
+    -0.0007448268386746817,
+    0.00018633974623233514,
+    8.615947861116571e-05,
+    -1.121438018842664e-05,
+    -7.74846130700372e-06,
+    4.3284506257392273e-07,
+    5.702764979242107e-07,
+    -1.6044265494246427e-09,
+    -3.5459866461783865e-08,
+    -1.396942086426202e-09,
+    1.90319840501314e-09,
+    1.4506418938779426e-10,
+    -8.950037692726255e-11,
+    -9.950340824808053e-12,
+    3.725967039270119e-12,
+    5.482292964742324e-13,
+    -1.3820118240601056e-13,
+    -2.5871508475507507e-14,
+    4.578167824271334e-15,
+    1.0789662518230159e-15,
+    -1.3507094681149317e-16,
+    -4.0514385281601486e-17,
+)
 
 
 def gelu_f(z):
@@ -386,10 +421,10 @@ def gelu_df(z):
     r"""gelu: f'(z).
 
     Textbook (SymPy): sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + erf(sqrt(2)*z/2)/2 + 1/2
-    Computed as:      TaylorPatch(ncdf(Min(40.0, Max(-40.0, z))) + xnpdf(Min(40.0, Max(-40.0, z))), Min(40.0, Max(-40.0, z)), -0.751791524693564, 1.49567591770099e-17, 0.8, (0.431493992314047, 0.388284982990552, -0.0181996763986711, -0.114008233297222, -0.0147715221482443, 0.0194216798381891, 0.00453922837912542, -0.0022395380680735, -0.000744826838674682, 0.000186339746232335, 8.61594786111657e-5, -1.12143801884266e-5, -7.74846130700372e-6, 4.32845062573923e-7, 5.70276497924211e-7, -1.60442654942464e-9, -3.54598664617839e-8, -1.3969420864262e-9, 1.90319840501314e-9, 1.45064189387794e-10, -8.95003769272626e-11, -9.95034082480805e-12, 3.72596703927012e-12, 5.48229296474232e-13, -1.38201182406011e-13, -2.58715084755075e-14, 4.57816782427133e-15, 1.07896625182302e-15, -1.35070946811493e-16, -4.05143852816015e-17))
+    Computed as:      TaylorPatch(ncdf(Min(40.0, Max(-40.0, z))) + xnpdf(Min(40.0, Max(-40.0, z))), about z0 = -0.7517915247, |z - z0| < 0.8, degree 30)
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    return nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, (0.4314939923140469, 0.388284982990552, -0.018199676398671087, -0.1140082332972217, -0.014771522148244337, 0.019421679838189067, 0.004539228379125415, -0.002239538068073497, -0.0007448268386746817, 0.00018633974623233514, 8.615947861116571e-05, -1.121438018842664e-05, -7.74846130700372e-06, 4.3284506257392273e-07, 5.702764979242107e-07, -1.6044265494246427e-09, -3.5459866461783865e-08, -1.396942086426202e-09, 1.90319840501314e-09, 1.4506418938779426e-10, -8.950037692726255e-11, -9.950340824808053e-12, 3.725967039270119e-12, 5.482292964742324e-13, -1.3820118240601056e-13, -2.5871508475507507e-14, 4.578167824271334e-15, 1.0789662518230159e-15, -1.3507094681149317e-16, -4.0514385281601486e-17,))
+    return nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, TAYLOR_GELU_DF)
 
 
 def gelu_d2f(z):
@@ -399,14 +434,49 @@ def gelu_d2f(z):
     Computed as:      2*npdf(Min(40.0, Max(-40.0, z))) - xnpdf(Min(40.0, Max(-40.0, z)))*Min(40.0, Max(-40.0, z))
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    return -t0*nnref._primitives.x_npdf(t0) + 2*nnref._primitives.npdf(t0)
+    return -t0*nnref._primitives.x_npdf(t0) + nnref._primitives.npdf(t0)*2
 
 
 def gelu_f_df(z):
     r"""gelu: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    return (nnref._primitives.x_ndtr(z), nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, (0.4314939923140469, 0.388284982990552, -0.018199676398671087, -0.1140082332972217, -0.014771522148244337, 0.019421679838189067, 0.004539228379125415, -0.002239538068073497, -0.0007448268386746817, 0.00018633974623233514, 8.615947861116571e-05, -1.121438018842664e-05, -7.74846130700372e-06, 4.3284506257392273e-07, 5.702764979242107e-07, -1.6044265494246427e-09, -3.5459866461783865e-08, -1.396942086426202e-09, 1.90319840501314e-09, 1.4506418938779426e-10, -8.950037692726255e-11, -9.950340824808053e-12, 3.725967039270119e-12, 5.482292964742324e-13, -1.3820118240601056e-13, -2.5871508475507507e-14, 4.578167824271334e-15, 1.0789662518230159e-15, -1.3507094681149317e-16, -4.0514385281601486e-17,)))
+    return (nnref._primitives.x_ndtr(z), nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, TAYLOR_GELU_DF))
+
+
+#: c_1 … c_30 of the Taylor polynomial about the zero z0 = -0.7524614220710163 (derivations/taylor.py)
+TAYLOR_GELU_TANH_DF = (
+    0.4304000910248585,
+    0.38751844613578895,
+    -0.01578285352184802,
+    -0.11394448308095899,
+    -0.016619328343052568,
+    0.019682309459833118,
+    0.005261059254921914,
+    -0.002422731845875097,
+    -0.0009274420230205453,
+    0.0002639276405268104,
+    0.0001242522780263979,
+    -3.495617169443608e-05,
+    -1.5950896871645115e-05,
+    5.918611710893998e-06,
+    2.433551634429955e-06,
+    -9.898647747433654e-07,
+    -4.310248298802902e-07,
+    1.4157556987729454e-07,
+    7.520740909289922e-08,
+    -1.6978217459780996e-08,
+    -1.196180847972441e-08,
+    1.7637802707907522e-09,
+    1.744987137846621e-09,
+    -1.7088112169517316e-10,
+    -2.4338735578334483e-10,
+    1.6872831773555477e-11,
+    3.3933844904090026e-11,
+    -1.6704708256434618e-12,
+    -4.827778412316249e-12,
+    1.2486727012407257e-13,
+)
 
 
 def gelu_tanh_f(z):
@@ -415,19 +485,19 @@ def gelu_tanh_f(z):
     Textbook (SymPy): z*(tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi)) + 1)/2
     Computed as:      z*sigmoid(2*sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))
     """
-    return z*scipy.special.expit(1.5957691216057308*(0.044715*z**3 + z))
+    return z*scipy.special.expit((z**3*0.044715 + z)*1.5957691216057308)
 
 
 def gelu_tanh_df(z):
     r"""gelu_tanh: f'(z).
 
     Textbook (SymPy): sqrt(2)*z*(1 - tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))**2)*(0.134145*z**2 + 1)/(2*sqrt(pi)) + tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))/2 + 1/2
-    Computed as:      TaylorPatch(2*sqrt(2)*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*Min(40.0, Max(-40.0, z))/sqrt(pi) + sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi)), Min(40.0, Max(-40.0, z)), -0.752461422071016, 3.24410423181021e-17, 0.7, (0.430400091024858, 0.387518446135789, -0.015782853521848, -0.113944483080959, -0.0166193283430526, 0.0196823094598331, 0.00526105925492191, -0.0024227318458751, -0.000927442023020545, 0.00026392764052681, 0.000124252278026398, -3.49561716944361e-5, -1.59508968716451e-5, 5.918611710894e-6, 2.43355163442996e-6, -9.89864774743365e-7, -4.3102482988029e-7, 1.41575569877295e-7, 7.52074090928992e-8, -1.6978217459781e-8, -1.19618084797244e-8, 1.76378027079075e-9, 1.74498713784662e-9, -1.70881121695173e-10, -2.43387355783345e-10, 1.68728317735555e-11, 3.393384490409e-11, -1.67047082564346e-12, -4.82777841231625e-12, 1.24867270124073e-13))
+    Computed as:      TaylorPatch(2*sqrt(2)*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*Min(40.0, Max(-40.0, z))/sqrt(pi) + sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi)), about z0 = -0.7524614221, |z - z0| < 0.7, degree 30)
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    t1 = 0.07135481627260025*t0**3 + 1.5957691216057308*t0
-    t2 = scipy.special.expit(t1)
-    return nnref._primitives.taylor_patch(1.5957691216057308*t0*t2*(0.134145*t0**2 + 1)*scipy.special.expit(-t1) + t2, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, (0.4304000910248585, 0.38751844613578895, -0.01578285352184802, -0.11394448308095899, -0.016619328343052568, 0.019682309459833118, 0.005261059254921914, -0.002422731845875097, -0.0009274420230205453, 0.0002639276405268104, 0.0001242522780263979, -3.495617169443608e-05, -1.5950896871645115e-05, 5.918611710893998e-06, 2.433551634429955e-06, -9.898647747433654e-07, -4.310248298802902e-07, 1.4157556987729454e-07, 7.520740909289922e-08, -1.6978217459780996e-08, -1.196180847972441e-08, 1.7637802707907522e-09, 1.744987137846621e-09, -1.7088112169517316e-10, -2.4338735578334483e-10, 1.6872831773555477e-11, 3.3933844904090026e-11, -1.6704708256434618e-12, -4.827778412316249e-12, 1.2486727012407257e-13,))
+    t1 = t0**3*0.07135481627260025 + t0*1.5957691216057308
+    sigmoid0 = scipy.special.expit(t1)
+    return nnref._primitives.taylor_patch(t0*(t0**2*0.134145 + 1)*scipy.special.expit(-t1)*sigmoid0*1.5957691216057308 + sigmoid0, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, TAYLOR_GELU_TANH_DF)
 
 
 def gelu_tanh_d2f(z):
@@ -437,22 +507,57 @@ def gelu_tanh_d2f(z):
     Computed as:      8*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)**2*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))**2*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*Min(40.0, Max(-40.0, z))/pi - 8*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)**2*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))**2*Min(40.0, Max(-40.0, z))/pi + 4*sqrt(2)*(0.134145*Min(40.0, Max(-40.0, z))**2 + 1)*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))/sqrt(pi) + 0.53658*sqrt(2)*sigmoid(-2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*sigmoid(2*sqrt(2)*(0.044715*Min(40.0, Max(-40.0, z))**3 + Min(40.0, Max(-40.0, z)))/sqrt(pi))*Min(40.0, Max(-40.0, z))**2/sqrt(pi)
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    t1 = t0**2
-    t2 = 0.07135481627260025*t0**3 + 1.5957691216057308*t0
-    t3 = scipy.special.expit(-t2)
-    t4 = scipy.special.expit(t2)
-    t5 = 0.134145*t1 + 1
-    t6 = 2.5464790894703255*t0*t5**2
-    return 0.42812889763560147*t1*t3*t4 + t3**2*t4*t6 - t3*t4**2*t6 + 3.1915382432114616*t3*t4*t5
+    t1 = t0**3*0.07135481627260025 + t0*1.5957691216057308
+    t2 = t0**2
+    t3 = t2*0.134145 + 1
+    t4 = t3**2
+    sigmoid0 = scipy.special.expit(t1)
+    sigmoid1 = scipy.special.expit(-t1)
+    return t0*t4*sigmoid1**2*sigmoid0*2.5464790894703255 - t0*t4*sigmoid1*sigmoid0**2*2.5464790894703255 + t2*sigmoid1*sigmoid0*0.42812889763560147 + t3*sigmoid1*sigmoid0*3.1915382432114616
 
 
 def gelu_tanh_f_df(z):
     r"""gelu_tanh: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    t1 = 0.07135481627260025*t0**3 + 1.5957691216057308*t0
-    t2 = scipy.special.expit(t1)
-    return (z*scipy.special.expit(1.5957691216057308*(0.044715*z**3 + z)), nnref._primitives.taylor_patch(1.5957691216057308*t0*t2*(0.134145*t0**2 + 1)*scipy.special.expit(-t1) + t2, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, (0.4304000910248585, 0.38751844613578895, -0.01578285352184802, -0.11394448308095899, -0.016619328343052568, 0.019682309459833118, 0.005261059254921914, -0.002422731845875097, -0.0009274420230205453, 0.0002639276405268104, 0.0001242522780263979, -3.495617169443608e-05, -1.5950896871645115e-05, 5.918611710893998e-06, 2.433551634429955e-06, -9.898647747433654e-07, -4.310248298802902e-07, 1.4157556987729454e-07, 7.520740909289922e-08, -1.6978217459780996e-08, -1.196180847972441e-08, 1.7637802707907522e-09, 1.744987137846621e-09, -1.7088112169517316e-10, -2.4338735578334483e-10, 1.6872831773555477e-11, 3.3933844904090026e-11, -1.6704708256434618e-12, -4.827778412316249e-12, 1.2486727012407257e-13,)))
+    t1 = t0**3*0.07135481627260025 + t0*1.5957691216057308
+    sigmoid0 = scipy.special.expit(t1)
+    return (z*scipy.special.expit((z**3*0.044715 + z)*1.5957691216057308), nnref._primitives.taylor_patch(t0*(t0**2*0.134145 + 1)*scipy.special.expit(-t1)*sigmoid0*1.5957691216057308 + sigmoid0, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, TAYLOR_GELU_TANH_DF))
+
+
+#: c_1 … c_30 of the Taylor polynomial about the zero z0 = -1.2784645427610737 (derivations/taylor.py)
+TAYLOR_SILU_DF = (
+    0.2178117057198001,
+    0.1466487969969469,
+    0.018874814223782312,
+    -0.015222655223188032,
+    -0.006606589138356696,
+    0.000126627410081122,
+    0.0007985218818397998,
+    0.00018570724361186496,
+    -4.090534237428612e-05,
+    -2.9733542213263917e-05,
+    -2.942631888842464e-06,
+    2.346029682463866e-06,
+    8.599695028268575e-07,
+    -3.051244750055421e-08,
+    -9.266646309267441e-08,
+    -1.8877622907727957e-08,
+    4.619379769031606e-09,
+    2.9177603026903803e-09,
+    2.3648315053103244e-10,
+    -2.251366201881081e-10,
+    -7.50344609385287e-11,
+    3.998547874723996e-12,
+    8.04274075537398e-12,
+    1.4842855116792256e-12,
+    -4.1428341124873365e-13,
+    -2.3496573817834053e-13,
+    -1.5376365106809265e-14,
+    1.8397842645887054e-14,
+    5.662235988802348e-15,
+    -4.0908332256286805e-16,
+)
 
 
 def silu_f(z):
@@ -468,10 +573,10 @@ def silu_df(z):
     r"""silu: f'(z).
 
     Textbook (SymPy): z*exp(-z)/(1 + exp(-z))**2 + 1/(1 + exp(-z))
-    Computed as:      TaylorPatch(z*sigmoid(-z)*sigmoid(z) + sigmoid(z), z, -1.27846454276107, -1.09469941830934e-16, 0.8, (0.2178117057198, 0.146648796996947, 0.0188748142237823, -0.015222655223188, -0.0066065891383567, 0.000126627410081122, 0.0007985218818398, 0.000185707243611865, -4.09053423742861e-5, -2.97335422132639e-5, -2.94263188884246e-6, 2.34602968246387e-6, 8.59969502826858e-7, -3.05124475005542e-8, -9.26664630926744e-8, -1.8877622907728e-8, 4.61937976903161e-9, 2.91776030269038e-9, 2.36483150531032e-10, -2.25136620188108e-10, -7.50344609385287e-11, 3.998547874724e-12, 8.04274075537398e-12, 1.48428551167923e-12, -4.14283411248734e-13, -2.34965738178341e-13, -1.53763651068093e-14, 1.83978426458871e-14, 5.66223598880235e-15, -4.09083322562868e-16))
+    Computed as:      TaylorPatch(z*sigmoid(-z)*sigmoid(z) + sigmoid(z), about z0 = -1.278464543, |z - z0| < 0.8, degree 30)
     """
-    t0 = scipy.special.expit(z)
-    return nnref._primitives.taylor_patch(t0*z*scipy.special.expit(-z) + t0, z, -1.2784645427610737, -1.0946994183093437e-16, 0.8, (0.2178117057198001, 0.1466487969969469, 0.018874814223782312, -0.015222655223188032, -0.006606589138356696, 0.000126627410081122, 0.0007985218818397998, 0.00018570724361186496, -4.090534237428612e-05, -2.9733542213263917e-05, -2.942631888842464e-06, 2.346029682463866e-06, 8.599695028268575e-07, -3.051244750055421e-08, -9.266646309267441e-08, -1.8877622907727957e-08, 4.619379769031606e-09, 2.9177603026903803e-09, 2.3648315053103244e-10, -2.251366201881081e-10, -7.50344609385287e-11, 3.998547874723996e-12, 8.04274075537398e-12, 1.4842855116792256e-12, -4.1428341124873365e-13, -2.3496573817834053e-13, -1.5376365106809265e-14, 1.8397842645887054e-14, 5.662235988802348e-15, -4.0908332256286805e-16,))
+    sigmoid0 = scipy.special.expit(z)
+    return nnref._primitives.taylor_patch(z*scipy.special.expit(-z)*sigmoid0 + sigmoid0, z, -1.2784645427610737, -1.0946994183093437e-16, 0.8, TAYLOR_SILU_DF)
 
 
 def silu_d2f(z):
@@ -480,17 +585,51 @@ def silu_d2f(z):
     Textbook (SymPy): -z*exp(-z)/(1 + exp(-z))**2 + 2*z*exp(-2*z)/(1 + exp(-z))**3 + 2*exp(-z)/(1 + exp(-z))**2
     Computed as:      z*sigmoid(-z)**2*sigmoid(z) - z*sigmoid(-z)*sigmoid(z)**2 + 2*sigmoid(-z)*sigmoid(z)
     """
-    t0 = scipy.special.expit(z)
-    t1 = scipy.special.expit(-z)
-    return -t0**2*t1*z + t0*t1**2*z + 2*t0*t1
+    sigmoid0 = scipy.special.expit(z)
+    sigmoid1 = scipy.special.expit(-z)
+    return z*sigmoid1**2*sigmoid0 - z*sigmoid1*sigmoid0**2 + sigmoid1*sigmoid0*2
 
 
 def silu_f_df(z):
     r"""silu: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    t0 = scipy.special.expit(z)
-    t1 = t0*z
-    return (t1, nnref._primitives.taylor_patch(t0 + t1*scipy.special.expit(-z), z, -1.2784645427610737, -1.0946994183093437e-16, 0.8, (0.2178117057198001, 0.1466487969969469, 0.018874814223782312, -0.015222655223188032, -0.006606589138356696, 0.000126627410081122, 0.0007985218818397998, 0.00018570724361186496, -4.090534237428612e-05, -2.9733542213263917e-05, -2.942631888842464e-06, 2.346029682463866e-06, 8.599695028268575e-07, -3.051244750055421e-08, -9.266646309267441e-08, -1.8877622907727957e-08, 4.619379769031606e-09, 2.9177603026903803e-09, 2.3648315053103244e-10, -2.251366201881081e-10, -7.50344609385287e-11, 3.998547874723996e-12, 8.04274075537398e-12, 1.4842855116792256e-12, -4.1428341124873365e-13, -2.3496573817834053e-13, -1.5376365106809265e-14, 1.8397842645887054e-14, 5.662235988802348e-15, -4.0908332256286805e-16,)))
+    sigmoid0 = scipy.special.expit(z)
+    return (z*sigmoid0, nnref._primitives.taylor_patch(z*scipy.special.expit(-z)*sigmoid0 + sigmoid0, z, -1.2784645427610737, -1.0946994183093437e-16, 0.8, TAYLOR_SILU_DF))
+
+
+#: c_1 … c_30 of the Taylor polynomial about the zero z0 = -1.1924312145154952 (derivations/taylor.py)
+TAYLOR_MISH_DF = (
+    0.2669479140495345,
+    0.20473126408010586,
+    0.04190782104360987,
+    -0.020271822716684245,
+    -0.01582112656173338,
+    -0.0033606849270232685,
+    0.0010924055409445854,
+    0.0009898181021289196,
+    0.00025412936386191073,
+    -4.1961496031696126e-05,
+    -5.582891567360688e-05,
+    -1.72992708103044e-05,
+    9.427361327376651e-07,
+    2.9088199364912223e-06,
+    1.071676702702074e-06,
+    2.6879417855557728e-08,
+    -1.4117255919499382e-07,
+    -6.174424363104907e-08,
+    -5.460186173028381e-09,
+    6.3895954615089855e-09,
+    3.3604012383661332e-09,
+    4.817646300218697e-10,
+    -2.6751871594311224e-10,
+    -1.7442209713382678e-10,
+    -3.3904729895707114e-11,
+    1.0101727316036154e-11,
+    8.681382594457511e-12,
+    2.124385967466607e-12,
+    -3.20344479568135e-13,
+    -4.153673469447499e-13,
+)
 
 
 def mish_f(z):
@@ -506,10 +645,10 @@ def mish_df(z):
     r"""mish: f'(z).
 
     Textbook (SymPy): z*(1 - tanh(log(exp(z) + 1))**2)*exp(z)/(exp(z) + 1) + tanh(log(exp(z) + 1))
-    Computed as:      TaylorPatch(z*sech2(softplus(z))*sigmoid(z) + tanh(softplus(z)), z, -1.1924312145155, -4.8484829848031e-17, 0.75, (0.266947914049534, 0.204731264080106, 0.0419078210436099, -0.0202718227166842, -0.0158211265617334, -0.00336068492702327, 0.00109240554094459, 0.00098981810212892, 0.000254129363861911, -4.19614960316961e-5, -5.58289156736069e-5, -1.72992708103044e-5, 9.42736132737665e-7, 2.90881993649122e-6, 1.07167670270207e-6, 2.68794178555577e-8, -1.41172559194994e-7, -6.17442436310491e-8, -5.46018617302838e-9, 6.38959546150899e-9, 3.36040123836613e-9, 4.8176463002187e-10, -2.67518715943112e-10, -1.74422097133827e-10, -3.39047298957071e-11, 1.01017273160362e-11, 8.68138259445751e-12, 2.12438596746661e-12, -3.20344479568135e-13, -4.1536734694475e-13))
+    Computed as:      TaylorPatch(z*sech2(softplus(z))*sigmoid(z) + tanh(softplus(z)), about z0 = -1.192431215, |z - z0| < 0.75, degree 30)
     """
-    t0 = numpy.logaddexp(0, z)
-    return nnref._primitives.taylor_patch(z*nnref._primitives.sech2(t0)*scipy.special.expit(z) + numpy.tanh(t0), z, -1.1924312145154952, -4.8484829848031044e-17, 0.75, (0.2669479140495345, 0.20473126408010586, 0.04190782104360987, -0.020271822716684245, -0.01582112656173338, -0.0033606849270232685, 0.0010924055409445854, 0.0009898181021289196, 0.00025412936386191073, -4.1961496031696126e-05, -5.582891567360688e-05, -1.72992708103044e-05, 9.427361327376651e-07, 2.9088199364912223e-06, 1.071676702702074e-06, 2.6879417855557728e-08, -1.4117255919499382e-07, -6.174424363104907e-08, -5.460186173028381e-09, 6.3895954615089855e-09, 3.3604012383661332e-09, 4.817646300218697e-10, -2.6751871594311224e-10, -1.7442209713382678e-10, -3.3904729895707114e-11, 1.0101727316036154e-11, 8.681382594457511e-12, 2.124385967466607e-12, -3.20344479568135e-13, -4.153673469447499e-13,))
+    softplus0 = numpy.logaddexp(0, z)
+    return nnref._primitives.taylor_patch(z*nnref._primitives.sech2(softplus0)*scipy.special.expit(z) + numpy.tanh(softplus0), z, -1.1924312145154952, -4.8484829848031044e-17, 0.75, TAYLOR_MISH_DF)
 
 
 def mish_d2f(z):
@@ -518,19 +657,18 @@ def mish_d2f(z):
     Textbook (SymPy): z*(1 - tanh(log(exp(z) + 1))**2)*exp(z)/(exp(z) + 1) - 2*z*(1 - tanh(log(exp(z) + 1))**2)*exp(2*z)*tanh(log(exp(z) + 1))/(exp(z) + 1)**2 - z*(1 - tanh(log(exp(z) + 1))**2)*exp(2*z)/(exp(z) + 1)**2 + 2*(1 - tanh(log(exp(z) + 1))**2)*exp(z)/(exp(z) + 1)
     Computed as:      -2*z*tanh(softplus(z))*sech2(softplus(z))*sigmoid(z)**2 + z*sech2(softplus(z))*sigmoid(-z)*sigmoid(z) + 2*sech2(softplus(z))*sigmoid(z)
     """
-    t0 = numpy.logaddexp(0, z)
-    t1 = nnref._primitives.sech2(t0)
-    t2 = scipy.special.expit(z)
-    t3 = t1*t2
-    return -2*t1*t2**2*z*numpy.tanh(t0) + t3*z*scipy.special.expit(-z) + 2*t3
+    softplus0 = numpy.logaddexp(0, z)
+    sech20 = nnref._primitives.sech2(softplus0)
+    sigmoid0 = scipy.special.expit(z)
+    return -z*numpy.tanh(softplus0)*sech20*sigmoid0**2*2 + z*sech20*scipy.special.expit(-z)*sigmoid0 + sech20*sigmoid0*2
 
 
 def mish_f_df(z):
     r"""mish: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    t0 = numpy.logaddexp(0, z)
-    t1 = numpy.tanh(t0)
-    return (t1*z, nnref._primitives.taylor_patch(t1 + z*nnref._primitives.sech2(t0)*scipy.special.expit(z), z, -1.1924312145154952, -4.8484829848031044e-17, 0.75, (0.2669479140495345, 0.20473126408010586, 0.04190782104360987, -0.020271822716684245, -0.01582112656173338, -0.0033606849270232685, 0.0010924055409445854, 0.0009898181021289196, 0.00025412936386191073, -4.1961496031696126e-05, -5.582891567360688e-05, -1.72992708103044e-05, 9.427361327376651e-07, 2.9088199364912223e-06, 1.071676702702074e-06, 2.6879417855557728e-08, -1.4117255919499382e-07, -6.174424363104907e-08, -5.460186173028381e-09, 6.3895954615089855e-09, 3.3604012383661332e-09, 4.817646300218697e-10, -2.6751871594311224e-10, -1.7442209713382678e-10, -3.3904729895707114e-11, 1.0101727316036154e-11, 8.681382594457511e-12, 2.124385967466607e-12, -3.20344479568135e-13, -4.153673469447499e-13,)))
+    softplus0 = numpy.logaddexp(0, z)
+    tanh0 = numpy.tanh(softplus0)
+    return (z*tanh0, nnref._primitives.taylor_patch(z*nnref._primitives.sech2(softplus0)*scipy.special.expit(z) + tanh0, z, -1.1924312145154952, -4.8484829848031044e-17, 0.75, TAYLOR_MISH_DF))
 
 
 def hard_sigmoid_f(z):
@@ -541,7 +679,7 @@ def hard_sigmoid_f(z):
 
     At kinks: hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, 0.16666666666666666*(z + 3)))
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z + 3)*0.16666666666666666))
 
 
 def hard_sigmoid_df(z):
@@ -569,7 +707,7 @@ def hard_sigmoid_f_df(z):
     """
     t0 = numpy.less_equal(z, -3)
     t1 = numpy.greater_equal(z, 3)
-    return (numpy.where(t0, 0.0, numpy.where(t1, 1.0, 0.16666666666666666*(z + 3))), numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 0.16666666666666666))
+    return (numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z + 3)*0.16666666666666666)), numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 0.16666666666666666))
 
 
 def hard_tanh_f(z):
@@ -617,7 +755,7 @@ def hard_swish_f(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), z, 0.16666666666666666*z*(z + 3)))
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), z, z*(z + 3)*0.16666666666666666))
 
 
 def hard_swish_df(z):
@@ -628,7 +766,7 @@ def hard_swish_df(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, 0.16666666666666666*(2*z + 3)))
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z*2 + 3)*0.16666666666666666))
 
 
 def hard_swish_d2f(z):
@@ -646,7 +784,7 @@ def hard_swish_f_df(z):
     """
     t0 = numpy.less_equal(z, -3)
     t1 = numpy.greater_equal(z, 3)
-    return (numpy.where(t0, 0.0, numpy.where(t1, z, 0.16666666666666666*z*(z + 3))), numpy.where(t0, 0.0, numpy.where(t1, 1.0, 0.16666666666666666*(2*z + 3))))
+    return (numpy.where(t0, 0.0, numpy.where(t1, z, z*(z + 3)*0.16666666666666666)), numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z*2 + 3)*0.16666666666666666)))
 
 
 def log_sigmoid_f(z):

@@ -25,7 +25,7 @@ def mse_grad(y_hat, y):
 
     Textbook (SymPy): -2*y + 2*y_hat
     """
-    return -2*y + 2*y_hat
+    return -y*2 + y_hat*2
 
 
 def mae_value(y_hat, y):
@@ -58,7 +58,7 @@ def huber_value(y_hat, y, delta=1.0):
     """
     t0 = y - y_hat
     t1 = numpy.abs(t0)
-    return numpy.where(numpy.greater_equal(delta, t1), 0.5*t0**2, delta*(-0.5*delta + t1))
+    return numpy.where(numpy.greater_equal(delta, t1), t0**2*0.5, delta*(-delta*0.5 + t1))
 
 
 def huber_grad(y_hat, y, delta=1.0):
