@@ -44,42 +44,36 @@ class Function:
         return ("f", "df") if self.kind == "activation" else ("value", "grad")
 
 
-def _peer_pairs(tool: str, kind: str, name: str, params: dict, target=None):
+def _peer_pairs(tool: str, entry, params: dict, target=None):
     from bench import peers
 
     pair = peers.torch_pair if tool == "PyTorch" else peers.jax_pair
-    return pair(name, params, target)
+    return pair(entry.twin, params, target)
 
 
 def measure_activation(entry, tools) -> Function:
-    from derivations.reference import (
-        activation_accuracy,
-        full_range_grid,
-        kink_points,
-        measure,
-        naive_accuracy,
-        points_near_zeros,
-    )
+    import nnref.activations as A
+    from derivations.reference import activation_accuracy, full_range_grid, measure, naive_accuracy, points_near_zeros
 
     grid = full_range_grid(extra=points_near_zeros(entry))
-    textbook = {"f": entry.f, "df": entry.df}
+    act = A.get(entry.name)
     rows = {}
     for i, which in enumerate(("f", "df")):
-        out = {"nnref": activation_accuracy(entry, which, grid)}
+        out = {"nnref": activation_accuracy(entry, which, getattr(act, which), grid)}
         for tool in tools:
             if tool == "naive":
                 out[tool] = naive_accuracy(entry, which, grid)
                 continue
-            fn = _peer_pairs(tool, "activation", entry.name, entry.params)[i]
+            fn = _peer_pairs(tool, entry, entry.params)[i]
             out[tool] = measure(
                 f"{entry.name} ({tool})",
                 which,
                 fn,
-                textbook[which],
+                entry.textbook(which),
                 entry.params,
                 entry.bound(which),
                 grid,
-                kink_points(entry, which),
+                entry.kink_points(which),
             )
         rows[which] = out
     return Function("activation", entry.name, entry, rows)
@@ -87,10 +81,12 @@ def measure_activation(entry, tools) -> Function:
 
 def measure_loss(entry, tools) -> Function:
     from derivations.reference import loss_accuracy, naive_loss_accuracy
+    from nnref._generated import losses as generated
 
     rows = {}
     for i, which in enumerate(("value", "grad")):
-        out = {"nnref": loss_accuracy(entry, which)}
+        kernel = getattr(generated, f"{entry.name}_{which}")
+        out = {"nnref": loss_accuracy(entry, which, lambda v, t, k=kernel: k(v, t, **entry.params))}
         for tool in tools:
             if tool == "naive":
                 out[tool] = naive_loss_accuracy(entry, which)
@@ -98,9 +94,9 @@ def measure_loss(entry, tools) -> Function:
 
             def fn(v, t, tool=tool, i=i):
                 # One compiled pair per target value; the targets are few (see loss_targets).
-                return _peer_pairs(tool, "loss", entry.name, entry.params, float(t.flat[0]))[i](v)
+                return _peer_pairs(tool, entry, entry.params, float(t.flat[0]))[i](v)
 
-            out[tool] = loss_accuracy(entry, which, fn=fn, label=f" ({tool})")
+            out[tool] = loss_accuracy(entry, which, fn, label=f" ({tool})")
         rows[which] = out
     return Function("loss", entry.name, entry, rows)
 
@@ -237,9 +233,9 @@ def page(functions: list[Function], tools, machine: dict) -> str:
 
 
 def figure(fn: Function, tools) -> str:
-    from derivations.docgen import _matplotlib, svg_text
+    from derivations.common import pyplot, svg_text
 
-    plt = _matplotlib()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
     for ax, which in zip(axes, fn.whiches):
         for tool in (*tools, "nnref"):
@@ -262,7 +258,7 @@ def figure(fn: Function, tools) -> str:
         ax.set_title(f"{fn.name}: ULP error of {_label(which).strip('$')}")
         ax.set_xlabel("z" if fn.kind == "activation" else "prediction")
     axes[0].legend(frameon=False, loc="upper left", fontsize=7, markerscale=2)
-    return svg_text(fig, "", header=HEADER.replace("<!--", "<!-- figure:"))
+    return svg_text(fig, HEADER.replace("<!--", "<!-- figure:"))
 
 
 def machine_versions(tools) -> dict[str, str]:

@@ -166,18 +166,14 @@ NUMEXPR_F = {
 
 
 def _torch_f(name: str):
+    """The entry's PyTorch twin as a function of a tensor (derivations/activations.py)."""
     import torch
     import torch.nn.functional as F
 
-    return {
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "softplus": F.softplus,
-        "gelu": F.gelu,
-        "silu": F.silu,
-        "mish": F.mish,
-        "elu": F.elu,
-    }[name]
+    from derivations.activations import ACTIVATIONS
+
+    twin, params = ACTIVATIONS[name].twin, ACTIVATIONS[name].params
+    return lambda x: twin.call(twin.torch, {"torch": torch, "F": F}, x, params=params)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -601,9 +597,9 @@ def control(elem: dict, d: str, n: int) -> tuple[float, str, float, str]:
 
 
 def figure(elem: dict, n: int, path: Path) -> None:
-    from derivations.docgen import _matplotlib, svg_text
+    from derivations.common import pyplot, svg_text
 
-    plt = _matplotlib()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 3.8))
     keys = list(COLUMNS)
     width = 0.8 / len(keys)
@@ -624,7 +620,7 @@ def figure(elem: dict, n: int, path: Path) -> None:
     ax.grid(alpha=0.3, axis="y")
     path.parent.mkdir(parents=True, exist_ok=True)
     header = HEADER.replace("<!--", "<!-- figure:")
-    path.write_text(svg_text(fig, "", header=header), encoding="utf-8")
+    path.write_text(svg_text(fig, header), encoding="utf-8")
 
 
 def page(args, elem, stats, train, imports, regen, sizes, dtypes, rows, wall: float, fig_rel: str | None) -> str:

@@ -21,15 +21,15 @@ HEADER = "<!-- Written by `python -m bench.training_report` (measurements: rerun
 
 
 def _plt():
-    from derivations.docgen import _matplotlib
+    from derivations.common import pyplot
 
-    return _matplotlib()
+    return pyplot()
 
 
 def _save(fig, name: str) -> None:
-    from derivations.docgen import svg_text
+    from derivations.common import svg_text
 
-    (OUT / name).write_text(svg_text(fig, "", header=HEADER.replace("<!--", "<!-- figure:")), encoding="utf-8")
+    (OUT / name).write_text(svg_text(fig, HEADER.replace("<!--", "<!-- figure:")), encoding="utf-8")
 
 
 def digits() -> dict:

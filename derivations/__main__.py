@@ -1,5 +1,5 @@
 import sys
 
-from derivations.codegen import main
+from derivations.derive import main
 
 sys.exit(main())

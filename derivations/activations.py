@@ -5,17 +5,17 @@ makes of it, kept for the docs ("what SymPy says"). ``stable`` is the form print
 ``nnref/_generated``; its derivatives are ``sympy.diff`` of the stable form (the blocks in
 ``derivations/functions.py`` differentiate into stable blocks), unless ``stable_df``/``stable_d2f``
 override them. Every stable form is proven equal to the textbook one (``derivations/proofs.py``).
+``expected`` states the textbook facts the properties must be decided as, and ``twin`` the same
+function in PyTorch and JAX (see ``derivations/entry.py`` for every field).
 
 Adding an activation means adding one ``Activation(...)`` to ``ENTRIES``: code, docs and tests follow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-
 import sympy as sp
 
+from derivations.entry import Activation, Expected, Twin
 from derivations.functions import expm1, log_sigmoid, ncdf, sech2, sigmoid, softplus, tanh, xncdf
 from derivations.symbols import alpha, z
 
@@ -32,112 +32,6 @@ SELU_LAMBDA = (
 )
 
 
-@dataclass(frozen=True)
-class Activation:
-    """One elementwise activation f(z), with named parameters and their defaults."""
-
-    name: str
-    title: str
-    f: sp.Expr
-    summary: str
-    reference: str
-    stable: sp.Expr | None = None
-    stable_df: sp.Expr | None = None
-    stable_d2f: sp.Expr | None = None
-    params: dict[str, float] = field(default_factory=dict)
-    #: The convention at non-differentiable points, stated once (empty when f is smooth).
-    kink: str = ""
-    #: Points where f or f' is not differentiable (the checks do not difference across them).
-    kinks: tuple[float, ...] = ()
-    #: Why the stable form is needed (shown on the docs page as an admonition).
-    why: str = ""
-    #: Measured accuracy bounds in ULP where 4 cannot be reached, with the reason:
-    #: {"df": (bound, reason)}; empty means the project-wide 4 ULP holds for f and f'.
-    ulp_bounds: dict[str, tuple[float, str]] = field(default_factory=dict)
-    vector: bool = False
-    #: f' and f'' are evaluated at clip(z, -saturate, saturate): beyond it they equal their limits
-    #: in float64 (|difference| < 1e-300) while the closed form would compute inf·0 = NaN.
-    saturate: float | None = None
-    #: Patch f' with a Taylor polynomial about each interior zero (see derivations/taylor.py).
-    patch_zeros: bool = True
-    #: Intervals where the error peaks between the full-range grid's points: measured at 1,001 points each.
-    dense: tuple[tuple[float, float], ...] = ()
-    #: Highest degree a patch may grow to while its radius is short of taylor.RADIUS (None: the default).
-    patch_max_degree: int | None = None
-
-    # ---- what SymPy says about the textbook definition -------------------------------------
-    @cached_property
-    def df(self) -> sp.Expr:
-        return sp.diff(self.f, z)
-
-    @cached_property
-    def d2f(self) -> sp.Expr:
-        return sp.diff(self.df, z)
-
-    # ---- what the code computes --------------------------------------------------------------
-    @cached_property
-    def code_f(self) -> sp.Expr:
-        return self.f if self.stable is None else self.stable
-
-    @cached_property
-    def closed_df(self) -> sp.Expr:
-        """The stable f' before patches and saturation (what the proofs compare)."""
-        return self.stable_df if self.stable_df is not None else sp.diff(self.code_f, z)
-
-    @cached_property
-    def closed_d2f(self) -> sp.Expr:
-        return self.stable_d2f if self.stable_d2f is not None else sp.diff(self.closed_df, z)
-
-    @cached_property
-    def patches(self) -> list:
-        if not self.patch_zeros or self.df.has(
-            sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min
-        ):
-            return []
-        return self._patched()[1]
-
-    def _patched(self) -> tuple[sp.Expr, list]:
-        from derivations.taylor import DEGREE, patched
-
-        return patched(self.closed_df, self.df, self.params, max_degree=self.patch_max_degree or DEGREE)
-
-    @cached_property
-    def code_df(self) -> sp.Expr:
-        expr = self.closed_df
-        if self.patches:
-            expr = self._patched()[0]
-        return self._saturated(expr)
-
-    @cached_property
-    def code_d2f(self) -> sp.Expr:
-        return self._saturated(self.closed_d2f)
-
-    def _saturated(self, expr: sp.Expr) -> sp.Expr:
-        if self.saturate is None:
-            return expr
-        return expr.subs(z, sp.Min(sp.Max(z, -self.saturate), self.saturate))
-
-    def textbook(self, which: str) -> sp.Expr:
-        """What SymPy says: f, f' or f'' ("f", "df", "d2f") of the textbook definition."""
-        return {"f": self.f, "df": self.df, "d2f": self.d2f}[which]
-
-    def code(self, which: str) -> sp.Expr:
-        """What the generated code computes for "f", "df" or "d2f" (patches and saturation included)."""
-        return {"f": self.code_f, "df": self.code_df, "d2f": self.code_d2f}[which]
-
-    def closed(self, which: str) -> sp.Expr:
-        """The code's closed form, before Taylor patches and saturation (what the proofs compare)."""
-        return {"f": self.code_f, "df": self.closed_df, "d2f": self.closed_d2f}[which]
-
-    @property
-    def symbols(self) -> dict[str, sp.Symbol]:
-        return {name: sp.Symbol(name, positive=True) for name in self.params}
-
-    def bound(self, which: str) -> float:
-        """The ULP bound that the accuracy check holds ``which`` ("f", "df", "d2f") to."""
-        return self.ulp_bounds.get(which, (4.0, ""))[0]
-
-
 def _pw(*pairs) -> sp.Piecewise:
     return sp.Piecewise(*pairs)
 
@@ -151,6 +45,12 @@ ENTRIES: tuple[Activation, ...] = (
         f=z,
         summary="The linear activation. A network of linear layers is still one linear map.",
         reference="",
+        expected=Expected(nonlinear=False, monotonic=True, c1=True, bounded=False, zero_centred=True, saturating=False),
+        twin=Twin(
+            torch="x * 1",
+            jax="x * 1",
+            expressions=("PyTorch", "JAX"),
+        ),
     ),
     Activation(
         name="step",
@@ -165,6 +65,13 @@ ENTRIES: tuple[Activation, ...] = (
             "descent cannot train a perceptron: this is why smooth activations replaced it."
         ),
         reference="Rosenblatt (1958), The perceptron",
+        expected=Expected(nonlinear=True, monotonic=True, c1=False, bounded=True, zero_centred=False, saturating=True),
+        twin=Twin(
+            torch="torch.heaviside(x, torch.ones((), dtype=x.dtype))",
+            jax="jnp.heaviside(x, 1.0)",
+            note="torch.heaviside(z, 1): step(0) = 1 in both. torch has no derivative for heaviside, so the reference f' is the trivial 0 (nnref's stated convention, 0 included).",
+            torch_df="torch.zeros_like(x)",
+        ),
         kink="step(0) = 1 (the perceptron fires when w·x + b ≥ 0); step'(z) is taken as 0 everywhere, 0 included.",
         kinks=(0.0,),
     ),
@@ -177,6 +84,17 @@ ENTRIES: tuple[Activation, ...] = (
         stable_d2f=-sigmoid(z) * sigmoid(-z) * sp.tanh(z / 2),
         summary="Squashes z into (0, 1); the output unit of the notebook's binary classifier.",
         reference="",
+        expected=Expected(nonlinear=True, monotonic=True, c1=True, bounded=True, zero_centred=False, saturating=True),
+        twin=Twin(
+            torch="torch.sigmoid(x)",
+            jax="jax.nn.sigmoid(x)",
+            torch_less_accurate={
+                "df": (
+                    "torch's backward forms σ(1 − σ) from the output: 1 − σ cancels for z > 0 and is 0 from z "
+                    "≈ 36.74, so f' = 0 where it is 1.04e-16 (8.5e15 ULP at z = 36.8); nnref ≤ 2.3 ULP."
+                ),
+            },
+        ),
         why=sigmoid.why,
     ),
     Activation(
@@ -186,6 +104,17 @@ ENTRIES: tuple[Activation, ...] = (
         stable=tanh(z),
         summary="A zero-centred sigmoid: tanh(z) = 2σ(2z) − 1.",
         reference="",
+        expected=Expected(nonlinear=True, monotonic=True, c1=True, bounded=True, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="torch.tanh(x)",
+            jax="jnp.tanh(x)",
+            torch_less_accurate={
+                "df": (
+                    "torch's backward forms 1 − tanh² from the output, which cancels for large |z| and is 0 "
+                    "from |z| ≈ 19.06 (9.0e15 ULP at z = -25.3, where f' = 4.2e-22); nnref ≤ 2.6 ULP."
+                ),
+            },
+        ),
         why=sech2.why,
     ),
     Activation(
@@ -197,6 +126,12 @@ ENTRIES: tuple[Activation, ...] = (
         stable_d2f=sp.Integer(0),
         summary="max(0, z): cheap, does not saturate for z > 0, and is not differentiable at 0.",
         reference="Nair & Hinton (2010); on relu'(0): Bertoin et al. (2021), Numerical influence of ReLU'(0) on backpropagation",
+        expected=Expected(nonlinear=True, monotonic=True, c1=False, bounded=False, zero_centred=False, saturating=True),
+        twin=Twin(
+            torch="torch.relu(x)",
+            jax="jax.nn.relu(x)",
+            note="relu'(0) = 0 in both.",
+        ),
         kink="relu'(0) = 0. SymPy's diff gives Heaviside(z), which is 1/2 at 0; the code uses Heaviside(z, 0).",
         kinks=(0.0,),
     ),
@@ -207,6 +142,12 @@ ENTRIES: tuple[Activation, ...] = (
         params={"alpha": 0.01},
         summary="ReLU with a small slope alpha for z ≤ 0, so no unit is ever completely dead.",
         reference="Maas, Hannun & Ng (2013)",
+        expected=Expected(nonlinear=True, monotonic=True, c1=False, bounded=False, zero_centred=True, saturating=False),
+        twin=Twin(
+            torch="F.leaky_relu(x, negative_slope=alpha)",
+            jax="jax.nn.leaky_relu(x, alpha)",
+            note="f'(0) = alpha in both.",
+        ),
         kink="leaky_relu'(0) = alpha (the left derivative).",
         kinks=(0.0,),
     ),
@@ -220,6 +161,12 @@ ENTRIES: tuple[Activation, ...] = (
         params={"alpha": 1.0},
         summary="Smooth for z < 0 with limit −alpha; the identity for z > 0.",
         reference="Clevert, Unterthiner & Hochreiter (2016)",
+        expected=Expected(nonlinear=True, monotonic=True, c1=True, bounded=False, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.elu(x, alpha=alpha)",
+            jax="jax.nn.elu(x, alpha)",
+            note="f'(0) = alpha in both.",
+        ),
         kink="elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).",
         kinks=(0.0,),
         why=expm1.why + " The unused branch is guarded with min(z, 0), because numpy evaluates both branches.",
@@ -236,6 +183,12 @@ ENTRIES: tuple[Activation, ...] = (
             "closed form and rounded once."
         ),
         reference="Klambauer, Unterthiner, Mayr & Hochreiter (2017), Self-normalizing neural networks",
+        expected=Expected(nonlinear=True, monotonic=True, c1=False, bounded=False, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.selu(x)",
+            jax="jax.nn.selu(x)",
+            note="torch's rounded λ, α and nnref's closed forms agree to a few ULP; f'(0) = λα in both.",
+        ),
         kink="selu'(0) = λα (the left derivative).",
         kinks=(0.0,),
         why=expm1.why,
@@ -247,6 +200,22 @@ ENTRIES: tuple[Activation, ...] = (
         stable=softplus(z),
         summary="A smooth ReLU: log(1 + e^z). Its derivative is the sigmoid.",
         reference="Dugas et al. (2001)",
+        expected=Expected(nonlinear=True, monotonic=True, c1=True, bounded=False, zero_centred=False, saturating=True),
+        twin=Twin(
+            torch="F.softplus(x)",
+            jax="jax.nn.softplus(x)",
+            note="torch's default threshold=20 is kept on purpose: it is what users get, and beyond it torch returns z (and f' = 1).",
+            torch_less_accurate={
+                "f": (
+                    "threshold=20, torch's default: torch returns z for z > 20, dropping log1p(exp(-z)) ≈ "
+                    "2e-9 (5.3e5 ULP at z = 20.1); nnref ≤ 0.5 ULP."
+                ),
+                "df": (
+                    "threshold=20, torch's default: torch returns f' = 1 for z > 20 where σ(z) = 1 − 2e-9 "
+                    "(1.7e7 ULP at z = 20.1); nnref ≤ 1.0 ULP."
+                ),
+            },
+        ),
         why=softplus.why,
     ),
     Activation(
@@ -257,6 +226,17 @@ ENTRIES: tuple[Activation, ...] = (
         stable_d2f=-2 * sp.sign(z) / (1 + sp.Abs(z)) ** 3,
         summary="Like tanh, but approaches ±1 polynomially rather than exponentially.",
         reference="Bergstra et al. (2009)",
+        expected=Expected(nonlinear=True, monotonic=True, c1=True, bounded=True, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.softsign(x)",
+            jax="jax.nn.soft_sign(x)",
+            torch_less_accurate={
+                "df": (
+                    "autograd of z/(1 + |z|) forms 1/(1 + |z|) − |z|/(1 + |z|)², which cancels for large |z| "
+                    "(305 ULP at z = -700); nnref computes 1/(1 + |z|)², ≤ 2.0 ULP."
+                ),
+            },
+        ),
         kink="softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.",
         kinks=(0.0,),
         why=(
@@ -282,6 +262,23 @@ ENTRIES: tuple[Activation, ...] = (
         },
         summary="z·Φ(z), Φ the standard normal CDF: weighs z by how likely a standard normal is below it.",
         reference="Hendrycks & Gimpel (2016), Gaussian error linear units",
+        expected=Expected(nonlinear=True, monotonic=False, c1=True, bounded=False, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.gelu(x)",
+            jax="jax.nn.gelu(x, approximate=False)",
+            note="The exact, erf-based GELU (approximate='none').",
+            torch_less_accurate={
+                "f": (
+                    "torch computes z(1 + erf(z/√2))/2: 1 + erf cancels in the left tail and is 0 below z ≈ "
+                    "-8.37, so gelu = -0.0 where it is -1e-17 … -1e-300 (9.0e15 ULP at z = -18.9, where f = "
+                    "-1.08e-78); nnref ≤ 4.7 ULP (its recorded bound is 6)."
+                ),
+                "df": (
+                    "torch's backward Φ(z) + zφ(z) cancels in the left tail: 1.1e14 ULP at z = -8.4 "
+                    "(-1.5969e-15 for -1.5746e-15, 1.4% off), and 0 below z ≈ -38.6; nnref ≤ 3.2 ULP."
+                ),
+            },
+        ),
         why=ncdf.why,
     ),
     Activation(
@@ -304,6 +301,24 @@ ENTRIES: tuple[Activation, ...] = (
         },
         summary="The tanh approximation of GELU: (1 + tanh(u))/2 = σ(2u), u = √(2/π)(z + 0.044715 z³).",
         reference="Hendrycks & Gimpel (2016)",
+        expected=Expected(nonlinear=True, monotonic=False, c1=True, bounded=False, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.gelu(x, approximate='tanh')",
+            jax="jax.nn.gelu(x, approximate=True)",
+            torch_less_accurate={
+                "f": (
+                    "torch computes z(1 + tanh(u))/2: 1 + tanh(u) cancels for z < 0 and is 0 below z ≈ -7.15 "
+                    "(9.0e15 ULP at z = -9.7, where f = -9.6e-35); nnref computes zσ(2u), ≤ 696 ULP here "
+                    "(recorded bound 1000)."
+                ),
+                "df": (
+                    "torch's backward has the same 1 + tanh(u) cancellation, 0 below z ≈ -7.15 (9.0e15 ULP at "
+                    "z = -17.1, where f' = -1.7e-164), and returns NaN at z = ±1e300 (u³ overflows: inf·0); "
+                    "nnref ≤ 1.1e3 ULP (recorded bound 1e16). At z = -2.7 both are a few ULP out and torch is "
+                    "the closer (6.3 vs 7.7 ULP)."
+                ),
+            },
+        ),
         why="1 + tanh(u) cancels to 0 for u < −19; σ(2u) is the same number without the subtraction.",
     ),
     Activation(
@@ -319,6 +334,17 @@ ENTRIES: tuple[Activation, ...] = (
         },
         summary="z·σ(z): smooth, non-monotonic, with a global minimum at z ≈ −1.2785.",
         reference="Elfwing, Uchibe & Doya (2018); Ramachandran, Zoph & Le (2017)",
+        expected=Expected(nonlinear=True, monotonic=False, c1=True, bounded=False, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.silu(x)",
+            jax="jax.nn.silu(x)",
+            torch_less_accurate={
+                "df": (
+                    "torch's backward σ(z)(1 + z(1 − σ(z))) cancels next to the zero of f' at z ≈ -1.2785 "
+                    "(827 ULP at z = -1.27958); nnref, Taylor-patched there, ≤ 0.94 ULP."
+                ),
+            },
+        ),
         why=sigmoid.why,
     ),
     Activation(
@@ -334,6 +360,17 @@ ENTRIES: tuple[Activation, ...] = (
         },
         summary="z·tanh(softplus(z)): smooth, non-monotonic, with a global minimum at z ≈ −1.1924.",
         reference="Misra (2019), Mish: a self regularized non-monotonic activation function",
+        expected=Expected(nonlinear=True, monotonic=False, c1=True, bounded=False, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.mish(x)",
+            jax="jax.nn.mish(x)",
+            torch_less_accurate={
+                "df": (
+                    "torch's backward cancels next to the zero of f' at z ≈ -1.1924 (294 ULP at z = "
+                    "-1.19657); nnref, Taylor-patched there, ≤ 1.3 ULP."
+                ),
+            },
+        ),
         why=softplus.why,
     ),
     Activation(
@@ -344,6 +381,18 @@ ENTRIES: tuple[Activation, ...] = (
         stable=_pw((0, z <= -3), (1, z >= 3), (sp.Mul(z + 3, sp.Rational(1, 6), evaluate=False), True)),
         summary="A piecewise-linear sigmoid: relu6(z + 3)/6.",
         reference="Howard et al. (2019), Searching for MobileNetV3",
+        expected=Expected(nonlinear=True, monotonic=True, c1=False, bounded=True, zero_centred=False, saturating=True),
+        twin=Twin(
+            torch="F.hardsigmoid(x)",
+            jax="jax.nn.hard_sigmoid(x)",
+            note="relu6(z + 3)/6, exactly PyTorch's hardsigmoid (not Keras's older 0.2z + 0.5); both take the outer slope 0 at ±3.",
+            torch_less_accurate={
+                "df": (
+                    "torch's CPU backward multiplies by a float32 1/6 (0.1666666716337204): 3e-8 relative, "
+                    "1.8e8 ULP, on all of (-3, 3); nnref ≤ 0.33 ULP."
+                ),
+            },
+        ),
         kink="hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.",
         kinks=(-3.0, 3.0),
     ),
@@ -353,6 +402,12 @@ ENTRIES: tuple[Activation, ...] = (
         f=_pw((-1, z <= -1), (1, z >= 1), (z, True)),
         summary="tanh's piecewise-linear cousin: z clipped to [−1, 1].",
         reference="Collobert (2004)",
+        expected=Expected(nonlinear=True, monotonic=True, c1=False, bounded=True, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.hardtanh(x)",
+            jax="jax.nn.hard_tanh(x)",
+            note="clip(z, -1, 1), torch's defaults min_val=-1, max_val=1; f'(±1) = 0 in both.",
+        ),
         kink="hard_tanh'(±1) = 0 (the outer slope), as in PyTorch.",
         kinks=(-1.0, 1.0),
     ),
@@ -364,6 +419,19 @@ ENTRIES: tuple[Activation, ...] = (
         stable_df=_pw((0, z <= -3), (1, z >= 3), (sp.Mul(2 * z + 3, sp.Rational(1, 6), evaluate=False), True)),
         summary="z·hard_sigmoid(z): a piecewise-quadratic swish.",
         reference="Howard et al. (2019), Searching for MobileNetV3",
+        expected=Expected(nonlinear=True, monotonic=False, c1=False, bounded=False, zero_centred=True, saturating=True),
+        twin=Twin(
+            torch="F.hardswish(x)",
+            jax="jax.nn.hard_swish(x)",
+            note="z·hard_sigmoid(z); f'(-3) = 0 and f'(3) = 1 (outer slopes) in both.",
+            torch_less_accurate={
+                "df": (
+                    "torch's backward z/3 + 1/2 rounds z/3 before cancelling against 1/2 next to the zero at "
+                    "-1.5 (21 ULP at z = -1.52454); nnref computes (2z + 3)/6, where 2z + 3 is exact, ≤ 0.67 "
+                    "ULP."
+                ),
+            },
+        ),
         kink="hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).",
         kinks=(-3.0, 3.0),
     ),
@@ -374,15 +442,20 @@ ENTRIES: tuple[Activation, ...] = (
         stable=log_sigmoid(z),
         summary="log σ(z) = −softplus(−z): the log-probability a sigmoid unit assigns to class 1.",
         reference="",
+        expected=Expected(nonlinear=True, monotonic=True, c1=True, bounded=False, zero_centred=False, saturating=True),
+        twin=Twin(
+            torch="F.logsigmoid(x)",
+            jax="jax.nn.log_sigmoid(x)",
+        ),
         why="log(1/(1 + exp(−z))) returns −inf at z = −800 and loses everything once 1 + exp(−z) rounds to 1 (z > 37); −softplus(−z) does neither.",
     ),
 )
 
 ACTIVATIONS: dict[str, Activation] = {entry.name: entry for entry in ENTRIES}
 
-#: The vector-valued activations, derived in derivations/softmax.py.
-VECTOR_ACTIVATIONS = ("softmax", "log_softmax")
-
 
 def names() -> list[str]:
+    """Every registry name: the elementwise entries, then the vector-valued ones (derivations/softmax.py)."""
+    from derivations.softmax import VECTOR_ACTIVATIONS
+
     return [entry.name for entry in ENTRIES] + list(VECTOR_ACTIVATIONS)

@@ -82,7 +82,7 @@ def identities() -> list[Identity]:
             ("W1 2×3, W2 2×2, m = 2", "W1 3×2, W2 2×3, m = 3"),
         ),
     ]
-    from derivations.losses import fused_identities
+    from derivations import fused
 
-    out += [ident for ident in fused_identities() if ident.name != "softmax + CE"]
+    out += [ident for ident in fused.identities() if ident.name != "softmax + CE"]
     return out

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from derivations.common import piecewise
 from derivations.functions import to_textbook
-from derivations.symbols import z
+from derivations.symbols import y, z
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,6 @@ class Proof:
     method: str
     branches: tuple[str, ...] = ()
     note: str = ""
-
-
-def _to_piecewise(expr: sp.Expr) -> sp.Expr:
-    expr = expr.replace(sp.DiracDelta, lambda *a: sp.Integer(0))
-    if expr.has(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign):
-        expr = expr.rewrite(sp.Piecewise)
-    return sp.piecewise_fold(expr)
 
 
 def _zero(expr: sp.Expr) -> str | None:
@@ -111,8 +105,8 @@ def prove_equal(textbook: sp.Expr, stable: sp.Expr, note: str = "", var: sp.Symb
     Branches that differ only at isolated points (a derivative's value at a kink, which is a
     stated convention) are reported, and the proof holds for every other point.
     """
-    a = _to_piecewise(to_textbook(textbook))
-    b = _to_piecewise(to_textbook(stable))
+    a = piecewise(to_textbook(textbook))
+    b = piecewise(to_textbook(stable))
     if textbook.has(sp.DiracDelta) and not stable.has(sp.DiracDelta):
         note = (
             note + " " if note else ""
@@ -141,9 +135,7 @@ def _prove_activation_cached(name: str) -> dict[str, Proof]:
 
 def prove_one(entry, which: str) -> Proof:
     """The proof that the code's closed form of f, f' or f'' ("f", "df", "d2f") equals the textbook one."""
-    textbook = {"f": entry.f, "df": entry.df, "d2f": entry.d2f}[which]
-    code = {"f": entry.code_f, "df": entry.closed_df, "d2f": entry.closed_d2f}[which]
-    return prove_equal(textbook, code)
+    return prove_equal(entry.textbook(which), entry.closed(which))
 
 
 def prove_entry(entry) -> dict[str, Proof]:
@@ -157,18 +149,17 @@ def prove_activation(entry) -> dict[str, Proof]:
 
 
 def prove_loss(entry) -> dict[str, Proof]:
-    """Proofs for a loss's value and gradient, made univariate: ŷ = y + w for the losses of the
-    residual (mae, huber), y = ±1 separately for hinge, z or ŷ itself otherwise."""
-    from derivations.symbols import y
-
+    """Proofs for a loss's value and gradient, made univariate: ŷ = y + w for a loss of the
+    residual, y = ±1 separately for a loss of signed labels, z or ŷ itself otherwise."""
     if entry.vector:
         return {}
     w = sp.Symbol("w", real=True)
     out = {}
-    for which, textbook, code in (("value", entry.value, entry.code_value), ("grad", entry.grad, entry.code_grad)):
-        if entry.name in ("mae", "huber"):
+    for which in ("value", "grad"):
+        textbook, code = entry.textbook(which), entry.code(which)
+        if entry.residual:
             out[which] = prove_equal(textbook.subs(entry.x, y + w), code.subs(entry.x, y + w), var=w)
-        elif entry.name == "hinge":
+        elif entry.target == "sign":
             proofs = [prove_equal(textbook.subs(y, s), code.subs(y, s), var=entry.x) for s in (1, -1)]
             out[which] = Proof(
                 all(p.proven for p in proofs),

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import mpmath as mp
 import sympy as sp
 
+from derivations.common import piecewise as _pw
+from derivations.common import with_params
 from derivations.functions import to_textbook
 from derivations.symbols import z
 
@@ -67,13 +69,6 @@ def _fmt(value) -> str:
     if value.is_Rational or value.is_Integer:
         return str(value)
     return f"≈ {float(value):.6g}".replace("-", "−")
-
-
-def _pw(expr: sp.Expr) -> sp.Expr:
-    expr = expr.replace(sp.DiracDelta, lambda *a: sp.Integer(0))
-    if expr.has(sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign):
-        expr = expr.rewrite(sp.Piecewise)
-    return sp.piecewise_fold(expr)
 
 
 def _branch_near(expr: sp.Expr, point, side: str) -> sp.Expr:
@@ -125,7 +120,7 @@ def _value(expr: sp.Expr, point) -> sp.Expr:
     return sp.simplify(_pw(expr).subs(z, point))
 
 
-def _breakpoints(expr: sp.Expr) -> list:
+def breakpoints(expr: sp.Expr) -> list:
     pts = set()
     for pw in _pw(expr).atoms(sp.Piecewise):
         for _, cond in pw.args:
@@ -218,11 +213,11 @@ def decide_properties(f: sp.Expr, df: sp.Expr | None = None, stable_df: sp.Expr 
     f = to_textbook(f)
     df = sp.diff(f, z) if df is None else to_textbook(df)
     df_pw = _pw(df)
-    breaks = _breakpoints(f) + [b for b in _breakpoints(df) if b not in _breakpoints(f)]
+    breaks = breakpoints(f) + [b for b in breakpoints(df) if b not in breakpoints(f)]
     probes = [pt for pt in PROBES if all(pt != b for b in breaks)]
 
     # non-linear
-    jumps = [b for b in _breakpoints(f) if sp.simplify(_limit(f, b, "-") - _limit(f, b, "+")) != 0]
+    jumps = [b for b in breakpoints(f) if sp.simplify(_limit(f, b, "-") - _limit(f, b, "+")) != 0]
     values = {pt: _value(df, pt) for pt in probes}
     distinct = sorted({v for v in values.values()}, key=lambda v: float(v))
     if jumps:
@@ -242,7 +237,7 @@ def decide_properties(f: sp.Expr, df: sp.Expr | None = None, stable_df: sp.Expr 
 
     # monotonic
     jumps_down = []
-    for b in _breakpoints(f):
+    for b in breakpoints(f):
         left, right = _limit(f, b, "-"), _limit(f, b, "+")
         if (right - left).is_negative:
             jumps_down.append(b)
@@ -271,7 +266,7 @@ def decide_properties(f: sp.Expr, df: sp.Expr | None = None, stable_df: sp.Expr 
     # C¹
     reasons = []
     c1_value: bool | None = True
-    for b in sorted(set(_breakpoints(f)) | set(_breakpoints(df)), key=float):
+    for b in sorted(set(breakpoints(f)) | set(breakpoints(df)), key=float):
         fl, fr = _limit(f, b, "-"), _limit(f, b, "+")
         if sp.simplify(fl - fr) != 0:
             c1_value = False
@@ -284,7 +279,7 @@ def decide_properties(f: sp.Expr, df: sp.Expr | None = None, stable_df: sp.Expr 
     if c1_value:
         checks = [_continuous_on_reals(c) for value, region in _regions(df) for c in _on_region(value, region)]
         if all(checks):
-            where = " and its one-sided limits agree at every breakpoint" if _breakpoints(df) or _breakpoints(f) else ""
+            where = " and its one-sided limits agree at every breakpoint" if breakpoints(df) or breakpoints(f) else ""
             reasons.append(f"f' is continuous on ℝ{where}")
         else:
             c1_value = None
@@ -341,8 +336,8 @@ def _activation_properties(name: str) -> Properties:
 
 def entry_properties(entry) -> Properties:
     """The properties of any activation entry at its parameters (`nnref custom` builds its own)."""
-    subs = {sp.Symbol(k, positive=True): sp.nsimplify(v) for k, v in entry.params.items()}
-    return decide_properties(entry.f.subs(subs), entry.df.subs(subs), entry.closed_df.subs(subs))
+    f, df, closed_df = (with_params(e, entry.params, exact=True) for e in (entry.f, entry.df, entry.closed_df))
+    return decide_properties(f, df, closed_df)
 
 
 def activation_properties(entry) -> Properties:

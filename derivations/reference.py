@@ -15,8 +15,9 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from derivations.common import numeric, with_params, without_dirac
 from derivations.functions import to_textbook
-from derivations.symbols import z
+from derivations.symbols import y, z
 
 TINY = np.finfo(np.float64).tiny  # the smallest normal float64
 
@@ -49,11 +50,9 @@ def precision_for(x: float) -> int:
 
 
 def _prepare(expr: sp.Expr, params: dict[str, float] | None):
-    expr = to_textbook(expr)
-    expr = expr.replace(sp.DiracDelta, lambda *a: sp.Integer(0))
+    expr = without_dirac(to_textbook(expr))
     expr = expr.rewrite(sp.Piecewise) if expr.has(sp.Heaviside, sp.Max, sp.Min) else expr
-    expr = expr.subs({sp.Symbol(k, positive=True): v for k, v in (params or {}).items()})
-    return expr
+    return with_params(expr, params or {})
 
 
 _EXPR_CACHE: dict[str, sp.Expr] = {}
@@ -188,65 +187,35 @@ def measure(name: str, which: str, fn, expr: sp.Expr, params, bound: float, grid
     )
 
 
-def activation_accuracy(entry, which: str, grid=None) -> AccuracyRow:
-    """Max/median ULP error of the generated f, df or d2f of an activation against mpmath."""
-    from nnref import activations
-
-    act = activations.get(entry.name)
-    fn = getattr(act, which)
-    textbook = {"f": entry.f, "df": entry.df, "d2f": entry.d2f}[which]
+def activation_accuracy(entry, which: str, fn, grid=None) -> AccuracyRow:
+    """Max/median ULP error of ``fn``, the runtime's f, f' or f'' ("f", "df", "d2f") of an
+    activation, against mpmath: the runtime is passed in, never imported (derivations/ does not
+    depend on nnref/)."""
     if grid is None:
         grid = full_range_grid(extra=points_near_zeros(entry))
-    return measure(entry.name, which, fn, textbook, entry.params, entry.bound(which), grid, kink_points(entry, which))
+    return measure(
+        entry.name, which, fn, entry.textbook(which), entry.params, entry.bound(which), grid, entry.kink_points(which)
+    )
 
 
-def kink_points(entry, which: str) -> tuple[float, ...]:
-    """Inputs left out of a measurement: at a kink the derivative (and the step's value) is a
-    documented convention, tested on its own, not a limit mpmath could check."""
-    return tuple(entry.kinks) if (which != "f" or entry.name == "step") else ()
-
-
+#: The inputs a loss is measured on, by the kind of its prediction.
 def loss_grid(entry) -> np.ndarray:
-    """Inputs inside the loss's domain: probabilities for BCE/CCE, the full range otherwise."""
-    if entry.name in ("binary_cross_entropy", "categorical_cross_entropy"):
+    """Inputs inside the loss's domain: probabilities where the prediction is one, the full range otherwise."""
+    if entry.prediction in ("probability", "class_probability"):
         small = np.logspace(-300, np.log10(0.5), 160)
         near_one = 1 - np.logspace(-16, np.log10(0.5), 80)
         return np.unique(np.concatenate([small, near_one, np.linspace(0.01, 0.99, 99)]))
     return full_range_grid()
 
 
-def loss_targets(entry) -> tuple[float, ...]:
-    if entry.name == "hinge":
-        return (-1.0, 1.0)
-    if entry.name in ("binary_cross_entropy", "binary_cross_entropy_with_logits", "categorical_cross_entropy"):
-        return (0.0, 0.3, 1.0)
-    return (0.0, 1.5, -2.0)
-
-
-def loss_accuracy(entry, which: str, bound: float | None = None, fn=None, label: str = "") -> AccuracyRow:
+def loss_accuracy(entry, which: str, fn, bound: float | None = None, label: str = "") -> AccuracyRow:
     """Worst ULP error of a per-element loss value or gradient over its grid and targets:
-    ``fn(prediction, target)`` (default: the generated code) against the textbook expression."""
-    if fn is None:
-        from nnref._generated import losses as gen
-
-        generated = getattr(gen, f"{entry.name}_{which}")
-
-        def fn(v, t):
-            return generated(v, t, **entry.params)
-
-    bound = entry.ulp_bounds.get(which, (4.0, ""))[0] if bound is None else bound
-    textbook = entry.value if which == "value" else entry.grad
-    x = entry.x
+    ``fn(prediction, target)`` (the runtime's kernel, or a peer's) against the textbook expression."""
+    bound = entry.bound(which) if bound is None else bound
     rows = []
-    for target in loss_targets(entry):
+    for target in entry.measured_targets:
         # sp.Rational(float) is the exact binary value: 1 - y must not be rounded by SymPy first.
-        expr = textbook.subs({x: z}).subs(sp.Symbol("y", real=True), sp.Rational(target))
-        # Kinks of the gradient (mae at ŷ = y, hinge at yŷ = 1) are conventions, tested elsewhere.
-        kinks = ()
-        if which == "grad" and entry.name == "mae":
-            kinks = (target,)
-        elif which == "grad" and entry.name == "hinge":
-            kinks = (1.0 / target,)
+        expr = entry.textbook(which).subs({entry.x: z}).subs(y, sp.Rational(target))
         rows.append(
             measure(
                 entry.name + label,
@@ -256,32 +225,24 @@ def loss_accuracy(entry, which: str, bound: float | None = None, fn=None, label:
                 entry.params,
                 bound,
                 loss_grid(entry),
-                exclude=kinks,
+                exclude=entry.kink_points(which, target),
             )
         )
-    worst = max(rows, key=lambda r: (r.nan_inf, r.max_ulp))
-    return worst
+    return max(rows, key=lambda r: (r.nan_inf, r.max_ulp))
 
 
 def naive_accuracy(entry, which: str, grid=None) -> AccuracyRow:
     """The same measurement for the naive lambdify of the raw SymPy expression (numpy + scipy)."""
-    textbook = {"f": entry.f, "df": entry.df, "d2f": entry.d2f}[which]
-    subs = {sp.Symbol(k, positive=True): v for k, v in entry.params.items()}
-    expr = textbook.subs(subs).replace(sp.DiracDelta, lambda *a: sp.Integer(0))
-    fn = sp.lambdify(z, expr, modules=["numpy", "scipy"])
-
-    def naive(x):
-        return np.broadcast_to(np.asarray(fn(x), dtype=np.float64), x.shape)
-
     if grid is None:
         grid = full_range_grid(extra=points_near_zeros(entry))
-    exclude = kink_points(entry, which)
-    return measure(entry.name + " (naive)", which, naive, textbook, entry.params, entry.bound(which), grid, exclude)
+    naive = numeric(entry.textbook(which), entry.params)
+    exclude = entry.kink_points(which)
+    return measure(
+        entry.name + " (naive)", which, naive, entry.textbook(which), entry.params, entry.bound(which), grid, exclude
+    )
 
 
 def naive_loss_accuracy(entry, which: str) -> AccuracyRow:
     """`loss_accuracy` for the naive lambdify of the loss's raw SymPy value or gradient."""
-    textbook = entry.value if which == "value" else entry.grad
-    subs = {sp.Symbol(k, positive=True): v for k, v in entry.params.items()}
-    fn = sp.lambdify((entry.x, sp.Symbol("y", real=True)), textbook.subs(subs), modules=["numpy", "scipy"])
-    return loss_accuracy(entry, which, fn=lambda v, t: np.asarray(fn(v, t), dtype=np.float64), label=" (naive)")
+    fn = sp.lambdify((entry.x, y), with_params(entry.textbook(which), entry.params), modules=["numpy", "scipy"])
+    return loss_accuracy(entry, which, lambda v, t: np.asarray(fn(v, t), dtype=np.float64), label=" (naive)")

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.codegen import HEADER, producer
+from derivations.entry import Twin
 from derivations.identities import Identity, prove_all
-from derivations.printer import numpy_code
 
 SIZES = (2, 3, 4)
+
+#: The vector-valued activations (over axis 0, the units axis), implemented by hand in
+#: nnref/_vector.py and tested against these identities, with their PyTorch and JAX twins.
+VECTOR_ACTIVATIONS: dict[str, Twin] = {
+    "softmax": Twin(torch="torch.softmax(x, dim=0)", jax="jax.nn.softmax(x, axis=0)"),
+    "log_softmax": Twin(torch="torch.log_softmax(x, dim=0)", jax="jax.nn.log_softmax(x, axis=0)"),
+}
 
 
 def _vectors(K: int):
@@ -69,65 +75,3 @@ def softmax_ce_identity() -> Identity:
         pairs,
         tuple(f"K = {K}" for K in SIZES),
     )
-
-
-# The elementwise parts, printed by the same printer as everything else.
-_p, _g, _s, _d, _lse = sp.symbols("p g s shifted lse", real=True)
-
-
-@producer
-def generated_softmax() -> dict[str, str]:
-    vjp_softmax = numpy_code(_p * (_g - _s))
-    vjp_log_softmax = numpy_code(_g - _p * _s)
-    log_softmax = numpy_code(_d - _lse)
-    text = f'''{HEADER.format(source="softmax.py")}
-"""softmax and log_softmax over axis 0 (the units axis), and their vector-Jacobian products.
-
-The Jacobians diag(p) − p pᵀ and I − 1 pᵀ are derived in derivations/softmax.py; the reductions
-over axis 0 are written here, the elementwise parts are printed from SymPy.
-"""
-
-import numpy
-
-
-def softmax(z):
-    r"""p = exp(z − max z) / Σ exp(z − max z) over axis 0: shifting by the max cannot overflow."""
-    e = numpy.exp(z - numpy.max(z, axis=0, keepdims=True))
-    return e / numpy.sum(e, axis=0, keepdims=True)
-
-
-def log_softmax(z):
-    r"""log p = (z − max z) − log(1 + Σ' exp(z − max z)) over axis 0, Σ' leaving out the max unit.
-
-    No log of an underflowed p; and log1p of the other units' sum keeps the dominant unit's
-    log p ≈ −Σ' accurate (log of the rounded 1 + Σ' would keep only its first digits). The
-    rounding error r of z − max z (Knuth's two-sum) enters Σ' as exp(d + r) ≈ exp(d)(1 + r).
-    """
-    top = numpy.argmax(z, axis=0)[numpy.newaxis]
-    zmax = numpy.take_along_axis(z, top, axis=0)
-    shifted = z - zmax
-    with numpy.errstate(invalid="ignore"):  # inf − inf in the error term of an infinite z
-        b = shifted - z
-        r = (z - (shifted - b)) - (zmax + b)  # shifted + r = z − zmax exactly
-    r[~numpy.isfinite(r)] = 0.0
-    e = numpy.exp(shifted)
-    e += e * r
-    numpy.put_along_axis(e, top, 0.0, axis=0)  # the max unit's exp(0) = 1, held out of the sum
-    lse = numpy.log1p(numpy.sum(e, axis=0, keepdims=True))
-    return {log_softmax}
-
-
-def softmax_vjp(z, g):
-    r"""Jᵀg = p ⊙ (g − Σ_j p_j g_j), from J = diag(p) − p pᵀ."""
-    p = softmax(z)
-    s = numpy.sum(p * g, axis=0, keepdims=True)
-    return {vjp_softmax}
-
-
-def log_softmax_vjp(z, g):
-    r"""Jᵀg = g − p Σ_j g_j, from J = I − 1 pᵀ."""
-    p = softmax(z)
-    s = numpy.sum(g, axis=0, keepdims=True)
-    return {vjp_log_softmax}
-'''
-    return {"nnref/_generated/softmax.py": text}

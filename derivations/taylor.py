@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import mpmath as mp
 import sympy as sp
 
+from derivations.common import with_params
 from derivations.functions import StableFunction, to_textbook
 from derivations.symbols import z
 
@@ -77,7 +78,7 @@ class Patch:
 
 
 def _mp_function(expr: sp.Expr, params: dict[str, float]):
-    expr = to_textbook(expr).subs({sp.Symbol(k, positive=True): v for k, v in params.items()})
+    expr = with_params(to_textbook(expr), params)
     return sp.lambdify(z, expr, modules="mpmath")
 
 

@@ -1,4 +1,10 @@
-"""softmax and log_softmax, the vector-valued activations (over axis 0, the units axis)."""
+"""softmax and log_softmax, the vector-valued activations (over axis 0, the units axis).
+
+Written by hand and reviewed, not generated: a reduction over axis 0 is not an elementwise
+expression the printer prints. Their Jacobians diag(p) − p pᵀ and I − 1 pᵀ, the vector-Jacobian
+products below and the shift invariance they rely on are derived in derivations/softmax.py, and
+tests/test_softmax.py checks these functions against those SymPy expressions.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,50 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnref._arrays import as_real_array, check_params
-from nnref._generated import softmax as _gen
+
+
+def softmax(z):
+    r"""p = exp(z − max z) / Σ exp(z − max z) over axis 0: shifting by the max cannot overflow."""
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+def log_softmax(z):
+    r"""log p = (z − max z) − log(1 + Σ' exp(z − max z)) over axis 0, Σ' leaving out the max unit.
+
+    No log of an underflowed p; and log1p of the other units' sum keeps the dominant unit's
+    log p ≈ −Σ' accurate (log of the rounded 1 + Σ' would keep only its first digits). The
+    rounding error r of z − max z (Knuth's two-sum) enters Σ' as exp(d + r) ≈ exp(d)(1 + r).
+    """
+    top = np.argmax(z, axis=0)[np.newaxis]
+    zmax = np.take_along_axis(z, top, axis=0)
+    shifted = z - zmax
+    with np.errstate(invalid="ignore"):  # inf − inf in the error term of an infinite z
+        b = shifted - z
+        r = (z - (shifted - b)) - (zmax + b)  # shifted + r = z − zmax exactly
+    r[~np.isfinite(r)] = 0.0
+    e = np.exp(shifted)
+    e += e * r
+    np.put_along_axis(e, top, 0.0, axis=0)  # the max unit's exp(0) = 1, held out of the sum
+    lse = np.log1p(np.sum(e, axis=0, keepdims=True))
+    return shifted - lse
+
+
+def softmax_vjp(z, g):
+    r"""Jᵀg = p ⊙ (g − Σ_j p_j g_j), from J = diag(p) − p pᵀ."""
+    p = softmax(z)
+    s = np.sum(p * g, axis=0, keepdims=True)
+    return p * (g - s)
+
+
+def log_softmax_vjp(z, g):
+    r"""Jᵀg = g − p Σ_j g_j, from J = I − 1 pᵀ."""
+    p = softmax(z)
+    s = np.sum(g, axis=0, keepdims=True)
+    return g - p * s
+
+
+_FUNCTIONS = {"softmax": (softmax, softmax_vjp), "log_softmax": (log_softmax, log_softmax_vjp)}
 
 
 @dataclass(frozen=True)
@@ -20,7 +69,7 @@ class VectorActivation:
     def f(self, z) -> np.ndarray:
         z = _column_array(z)
         with np.errstate(under="ignore"):  # exp(z - max) underflowing to 0 is the right answer
-            return getattr(_gen, self.name)(z)
+            return _FUNCTIONS[self.name][0](z)
 
     def vjp(self, z, g) -> np.ndarray:
         """Jᵀg over axis 0: J = diag(p) − p pᵀ (softmax) or I − 1 pᵀ (log_softmax)."""
@@ -29,7 +78,7 @@ class VectorActivation:
         if g.shape != z.shape:
             raise ValueError(f"g must have the shape of z {z.shape}, got {g.shape}")
         with np.errstate(under="ignore"):
-            return getattr(_gen, f"{self.name}_vjp")(z, g).astype(np.result_type(z, g), copy=False)
+            return _FUNCTIONS[self.name][1](z, g).astype(np.result_type(z, g), copy=False)
 
     def jacobian(self, z) -> np.ndarray:
         """The K×K Jacobian for one column z (shape (K,))."""

@@ -19,7 +19,7 @@ import numpy as np
 
 from nnref._arrays import as_real_array, check_params
 from nnref._generated import losses as _gen
-from nnref._generated import softmax as _softmax
+from nnref._vector import log_softmax, softmax
 
 
 def names() -> list[str]:
@@ -37,37 +37,46 @@ def _examples(arr: np.ndarray, classes_on_axis0: bool) -> int:
     return int(np.prod(arr.shape[1:]))
 
 
-def _check_domain(name: str, x: np.ndarray, y: np.ndarray, input_name: str) -> None:
-    def fail(arg, what, values):
-        bad = values.ravel()[0] if values.size else None
-        raise ValueError(f"loss {name!r}: {arg} must satisfy {what}; found {bad!r}")
+#: The domain of a prediction, by the kind its entry states: where it is outside (None: nowhere), and
+#: what it must be.
+_PREDICTIONS = {
+    "real": (None, ""),
+    "logit": (None, ""),
+    "probability": (
+        lambda x: (x <= 0) | (x >= 1),
+        "0 < y_hat < 1 (a probability; for logits use binary_cross_entropy_with_logits)",
+    ),
+    "class_probability": (lambda x: (x <= 0) | (x > 1), "0 < y_hat <= 1 (class probabilities)"),
+}
+#: The domain of a target, by kind.
+_TARGETS = {
+    "real": (None, ""),
+    "probability": (lambda y: (y < 0) | (y > 1), "0 <= y <= 1"),
+    "sign": (lambda y: (y != 1) & (y != -1), "y in {-1, +1} (hinge labels; map 0/1 labels with 2*y - 1)"),
+    "distribution": (lambda y: y < 0, "y >= 0"),
+}
 
-    if name == "binary_cross_entropy":
-        out = x[(x <= 0) | (x >= 1)]
-        if out.size:
-            fail("y_hat", "0 < y_hat < 1 (a probability; for logits use binary_cross_entropy_with_logits)", out)
-    if name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
-        out = y[(y < 0) | (y > 1)]
-        if out.size:
-            fail("y", "0 <= y <= 1", out)
-    if name == "hinge":
-        out = y[(y != 1) & (y != -1)]
-        if out.size:
-            fail("y", "y in {-1, +1} (hinge labels; map 0/1 labels with 2*y - 1)", out)
-    if name == "categorical_cross_entropy":
-        out = x[(x <= 0) | (x > 1)]
-        if out.size:
-            fail("y_hat", "0 < y_hat <= 1 (class probabilities)", out)
-    if name in ("categorical_cross_entropy", "softmax_cross_entropy"):
-        out = y[y < 0]
-        if out.size:
-            fail("y", "y >= 0", out)
+
+def _check_domain(loss: Loss, x: np.ndarray, y: np.ndarray) -> None:
+    for arg, values, (outside, what) in (
+        ("y_hat", x, _PREDICTIONS[loss.prediction]),
+        ("y", y, _TARGETS[loss.target]),
+    ):
+        if outside is None:
+            continue
+        bad = values[outside(values)]
+        if bad.size:
+            raise ValueError(f"loss {loss.name!r}: {arg} must satisfy {what}; found {bad.ravel()[0]!r}")
+    if loss.target == "distribution":
         if y.ndim == 0:
-            raise ValueError(f"loss {name!r}: y must have a classes axis 0, got a scalar")
+            raise ValueError(f"loss {loss.name!r}: y must have a classes axis 0, got a scalar")
         sums = np.sum(y, axis=0)
-        off = sums[np.abs(sums - 1) > 1e-6 * y.shape[0]]
-        if np.size(off):
-            fail("y", "each column summing to 1 (one-hot or probabilities along axis 0)", np.asarray(off))
+        off = np.atleast_1d(sums[np.abs(sums - 1) > 1e-6 * y.shape[0]])
+        if off.size:
+            raise ValueError(
+                f"loss {loss.name!r}: y must satisfy each column summing to 1 (one-hot or probabilities along "
+                f"axis 0); found {off.ravel()[0]!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,13 @@ class Loss:
     input: str = "y_hat"
     domain: str = ""
     vector: bool = False
+    prediction: str = "real"
+    target: str = "real"
 
     @property
     def _classes(self) -> bool:
-        return self.name in ("categorical_cross_entropy", "softmax_cross_entropy")
+        """Axis 0 is the classes axis: the target is a distribution over it."""
+        return self.target == "distribution"
 
     def _prepare(self, y_hat, y) -> tuple[np.ndarray, np.ndarray]:
         x = as_real_array(y_hat, self.input if self.input != "y_hat" else "y_hat")
@@ -96,12 +108,12 @@ class Loss:
             raise ValueError(f"loss {self.name!r}: y_hat must be finite; it has NaN or inf entries")
         if not np.all(np.isfinite(t)):
             raise ValueError(f"loss {self.name!r}: y must be finite; it has NaN or inf entries")
-        _check_domain(self.name, x, t, self.input)
+        _check_domain(self, x, t)
         return x, t.astype(x.dtype, copy=False)
 
     def _terms(self, x, t):
         if self.vector:
-            return -t * _softmax.log_softmax(x)
+            return -t * log_softmax(x)
         return getattr(_gen, f"{self.name}_value")(x, t, **self.params)
 
     def value(self, y_hat, y) -> float:
@@ -123,7 +135,7 @@ class Loss:
         x, t = self._prepare(y_hat, y)
         with np.errstate(over="ignore", under="ignore"):
             if self.vector:
-                g = _softmax.softmax(x) * np.sum(t, axis=0, keepdims=True) - t
+                g = softmax(x) * np.sum(t, axis=0, keepdims=True) - t
             else:
                 g = getattr(_gen, f"{self.name}_grad")(x, t, **self.params)
         out = np.empty(x.shape, dtype=x.dtype)
@@ -141,4 +153,6 @@ def get(name: str, **params: float) -> Loss:
         raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(names())}")
     meta = _gen.ENTRIES[name]
     bound = check_params(f"loss {name!r}", params, meta["params"], positive=frozenset(meta["params"]))
-    return Loss(name, bound, meta["title"], meta["input"], meta["domain"], meta["vector"])
+    return Loss(
+        name, bound, meta["title"], meta["input"], meta["domain"], meta["vector"], meta["prediction"], meta["target"]
+    )

@@ -1,87 +1,80 @@
-"""The generated files are exactly what `nnref derive` writes today, and writing them is deterministic."""
+"""The generated files are exactly what `nnref derive` writes today, writing them is deterministic,
+and the per-unit cache gives the same bytes as a cold run."""
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import ROOT, derive, files_under
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _derive_into(folder: Path, hashseed: str) -> dict[str, bytes]:
-    env = dict(os.environ, PYTHONHASHSEED=hashseed)
-    done = subprocess.run(
-        [sys.executable, "-m", "nnref", "derive", "--root", str(folder)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+pytestmark = pytest.mark.xdist_group("derive")
 
 
-@pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
-    # Different hash salts: `nnref derive` must pin its own, so the bytes cannot depend on ours.
-    first = _derive_into(tmp_path_factory.mktemp("derive1"), "1")
-    second = _derive_into(tmp_path_factory.mktemp("derive2"), "random")
-    return first, second
-
-
-def test_generation_is_deterministic(two_runs):
-    first, second = two_runs
-    assert sorted(first) == sorted(second)
-    differing = [path for path in first if first[path] != second[path]]
-    assert not differing, f"two runs of `nnref derive` wrote different bytes for {differing}"
-
-
-def test_committed_files_have_no_drift(two_runs):
-    generated, _ = two_runs
-    assert generated, "nnref derive wrote nothing"
-    drifted = [p for p, data in generated.items() if not (ROOT / p).exists() or (ROOT / p).read_bytes() != data]
+def test_committed_files_have_no_drift(derived):
+    assert derived.files, "nnref derive wrote nothing"
+    drifted = [p for p, data in derived.files.items() if not (ROOT / p).exists() or (ROOT / p).read_bytes() != data]
     assert not drifted, f"committed generated files differ from `nnref derive` output: {drifted}; run `nnref derive`"
 
 
-def test_every_generated_file_names_its_command(two_runs):
-    generated, _ = two_runs
-    for path, data in generated.items():
+def test_generation_is_deterministic(derived):
+    """A cold run in a fresh process with its own hash salt wrote the committed bytes (above); the
+    committed ones came from another process. And two processes with different salts agree on a unit
+    rebuilt from scratch: here the one with the most stable nodes, next to the cached others."""
+    gelu_tanh = next(derived.cache.glob("activation-gelu_tanh-*.json"))
+    cache = derived.cache.parent / "derive-cache-partial"
+    shutil.copytree(derived.cache, cache)
+    (cache / gelu_tanh.name).unlink()
+    root = derived.root.parent / "derive-partial"
+    root.mkdir()
+    done = derive(root, cache, hashseed="12345")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "deriving 1 of" in done.stderr, done.stderr
+    again = files_under(root)
+    differing = [path for path in derived.files if again.get(path) != derived.files[path]]
+    assert sorted(again) == sorted(derived.files) and not differing, f"runs of `nnref derive` differ: {differing}"
+
+
+def test_a_warm_cache_changes_nothing_and_is_not_committed(derived, tmp_path):
+    done = derive(tmp_path, derived.cache)
+    assert done.returncode == 0 and "deriving" not in done.stderr, done.stderr
+    assert files_under(tmp_path) == derived.files
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".nnref-cache/derive/x.json"], cwd=ROOT)
+    assert ignored.returncode == 0, ".nnref-cache/ must be in .gitignore: the cache is never committed"
+
+
+def test_every_generated_file_names_its_command(derived):
+    for path, data in derived.files.items():
         head = data[:600].decode("utf-8", errors="replace")
         assert "nnref derive" in head, f"{path} does not say which command regenerates it"
 
 
-def test_derive_check_passes_on_this_tree():
-    done = subprocess.run(
-        [sys.executable, "-m", "nnref", "derive", "--check"], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+def test_derive_check_passes_on_this_tree(derived):
+    done = derive(ROOT, derived.cache, "--check")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_derive_check_names_a_drifted_file(tmp_path):
-    _derive_into(tmp_path, "0")
+def test_derive_check_names_a_drifted_file(derived, tmp_path):
+    shutil.copytree(derived.root, tmp_path, dirs_exist_ok=True)
     target = tmp_path / "nnref" / "_generated" / "activations.py"
     target.write_text(target.read_text() + "\n# edited by hand\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "nnref", "derive", "--check", "--root", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = derive(tmp_path, derived.cache, "--check")
     assert done.returncode == 1
     assert "nnref/_generated/activations.py" in done.stdout
+
+
+def test_derive_refuses_a_root_that_is_not_a_folder(tmp_path):
+    done = derive(tmp_path / "missing", None)
+    assert done.returncode == 2 and "is not a folder" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_import_nnref_does_not_import_sympy():
     code = (
         "import sys, numpy as np, nnref, nnref.activations as A, nnref.losses, nnref.gradcheck;"
         "[A.get(n) for n in A.names()]; A.get('gelu').f_df(np.linspace(-3, 3, 7));"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('sympy', 'mpmath')];"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('sympy', 'mpmath', 'derivations')];"
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

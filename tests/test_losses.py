@@ -8,7 +8,8 @@ import pytest
 
 import nnref.activations as A
 import nnref.losses as L
-from derivations.losses import LOSSES, fused_identities
+from derivations.fused import identities as fused_identities
+from derivations.losses import LOSSES
 from derivations.neuron import identities as neuron_identities
 from derivations.softmax import identities as softmax_identities
 from nnref import gradcheck

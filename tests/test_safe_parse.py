@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 from sympy.parsing import sympy_parser
 
-from derivations.safe_parse import FormulaError, parse
+from derivations.custom.parse import FormulaError, parse
 from derivations.symbols import z
 
 # (input, a fragment the error message must contain)

@@ -15,20 +15,19 @@ Why mpmath arbitrates: two float64 libraries that disagree cannot both be right,
 truth. Where nnref and torch differ by more than TOL_ULP, the textbook expression from
 derivations/activations.py is evaluated by mpmath (derivations.reference) at that input; nnref must
 then be within its ULP bound and torch must be the farther one. Every (activation, f/df) pair where
-that happens must be named in KNOWN_TORCH_LOSSES with the reason, so a new, unexplained disagreement
-fails, and so does an entry that no longer disagrees anywhere. The losses' known differences (torch's
+that happens must be named on the entry (``twin.torch_less_accurate``) with the reason, so a new,
+unexplained disagreement fails, and so does a named one that no longer disagrees anywhere. The losses' known differences (torch's
 clamps in binary_cross_entropy, its cancelling σ(z) − y) are settled by mpmath in their own tests, as is
 log_softmax of the dominant unit (where nnref once lost six digits to torch's one).
 
-Every registry name must be mapped to a torch expression (or listed in NO_TORCH_EQUIVALENT with the
-reason): a new activation or loss fails here until it is.
+Every registry entry carries its torch expression (``twin.torch``) or says why there is none
+(``twin.missing``): a new activation or loss is cross-checked with no edit here.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath as mp
@@ -43,6 +42,7 @@ import nnref.losses as L
 from derivations.activations import ACTIVATIONS
 from derivations.losses import LOSSES
 from derivations.reference import reference, ulp_errors
+from derivations.softmax import VECTOR_ACTIVATIONS
 from derivations.symbols import z as Z_SYMBOL
 from nnref.mlp import MLP
 
@@ -54,120 +54,23 @@ TINY = np.finfo(np.float64).tiny
 TOL_ULP = 8.0
 SEED = 20240607
 
-# ---- the torch twins ---------------------------------------------------------------------------
+# ---- the torch twins: each entry's ``twin`` (derivations/entry.py) ----------------------------------
+
+SCOPE = {"torch": torch, "F": F}
 
 
-@dataclass(frozen=True)
-class Twin:
-    """The PyTorch expression of one nnref activation.
-
-    ``f(x, **params)`` receives nnref's parameters by their nnref names, so a new nnref parameter
-    breaks the call loudly. ``df`` is only given where torch has no autograd formula.
-    """
-
-    f: Callable[..., torch.Tensor]
-    note: str = ""
-    df: Callable[[torch.Tensor], torch.Tensor] | None = None
+def _twin_of(name: str):
+    """The entry's twin (activations, the vector-valued ones, losses)."""
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name].twin
+    if name in VECTOR_ACTIVATIONS:
+        return VECTOR_ACTIVATIONS[name]
+    return LOSSES[name].twin
 
 
-TWINS: dict[str, Twin] = {
-    "identity": Twin(lambda x: x, "Trivial reference: f(z) = z, and autograd gives f' = 1."),
-    "step": Twin(
-        lambda x: torch.heaviside(x, torch.ones((), dtype=x.dtype)),
-        "torch.heaviside(z, 1): step(0) = 1 in both. torch has no derivative for heaviside, so the "
-        "reference f' is the trivial 0 (nnref's stated convention, 0 included).",
-        df=torch.zeros_like,
-    ),
-    "sigmoid": Twin(torch.sigmoid),
-    "tanh": Twin(torch.tanh),
-    "relu": Twin(torch.relu, "relu'(0) = 0 in both."),
-    "leaky_relu": Twin(lambda x, alpha: F.leaky_relu(x, negative_slope=alpha), "f'(0) = alpha in both."),
-    "elu": Twin(lambda x, alpha: F.elu(x, alpha=alpha), "f'(0) = alpha in both."),
-    "selu": Twin(F.selu, "torch's rounded λ, α and nnref's closed forms agree to a few ULP; f'(0) = λα in both."),
-    # torch's default threshold=20 is kept on purpose: it is what users get, and beyond it torch
-    # returns z (and f' = 1), dropping log1p(exp(-z)) ≈ 2e-9; see KNOWN_TORCH_LOSSES.
-    "softplus": Twin(F.softplus),
-    "softsign": Twin(F.softsign),
-    "gelu": Twin(F.gelu, "The exact, erf-based GELU (approximate='none')."),
-    "gelu_tanh": Twin(lambda x: F.gelu(x, approximate="tanh")),
-    "silu": Twin(F.silu),
-    "mish": Twin(F.mish),
-    # nnref's hard_sigmoid is relu6(z + 3)/6, which is exactly PyTorch's hardsigmoid (not Keras's
-    # older 0.2z + 0.5); both take the outer slope 0 at ±3.
-    "hard_sigmoid": Twin(F.hardsigmoid),
-    "hard_tanh": Twin(F.hardtanh, "clip(z, -1, 1), torch's defaults min_val=-1, max_val=1; f'(±1) = 0 in both."),
-    "hard_swish": Twin(F.hardswish, "z·hard_sigmoid(z); f'(-3) = 0 and f'(3) = 1 (outer slopes) in both."),
-    "log_sigmoid": Twin(F.logsigmoid),
-}
-
-#: Vector-valued activations, over axis 0 (the units axis).
-VECTOR_TWINS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "softmax": lambda x: torch.softmax(x, dim=0),
-    "log_softmax": lambda x: torch.log_softmax(x, dim=0),
-}
-
-#: Registry names PyTorch has nothing for, with the reason. Listed ones are skipped by name; a name
-#: in neither this dict nor the twins fails.
-NO_TORCH_EQUIVALENT: dict[str, str] = {}
-
-#: (activation, "f" or "df") pairs where torch is measurably less accurate than nnref on this test's
-#: inputs, with the mechanism and the figures measured with torch 2.13.0 (CPU) on these machines.
-KNOWN_TORCH_LOSSES: dict[tuple[str, str], str] = {
-    ("sigmoid", "df"): (
-        "torch's backward forms σ(1 − σ) from the output: 1 − σ cancels for z > 0 and is 0 from z ≈ 36.74, "
-        "so f' = 0 where it is 1.04e-16 (8.5e15 ULP at z = 36.8); nnref ≤ 2.3 ULP."
-    ),
-    ("tanh", "df"): (
-        "torch's backward forms 1 − tanh² from the output, which cancels for large |z| and is 0 from "
-        "|z| ≈ 19.06 (9.0e15 ULP at z = -25.3, where f' = 4.2e-22); nnref ≤ 2.6 ULP."
-    ),
-    ("softplus", "f"): (
-        "threshold=20, torch's default: torch returns z for z > 20, dropping log1p(exp(-z)) ≈ 2e-9 "
-        "(5.3e5 ULP at z = 20.1); nnref ≤ 0.5 ULP."
-    ),
-    ("softplus", "df"): (
-        "threshold=20, torch's default: torch returns f' = 1 for z > 20 where σ(z) = 1 − 2e-9 "
-        "(1.7e7 ULP at z = 20.1); nnref ≤ 1.0 ULP."
-    ),
-    ("softsign", "df"): (
-        "autograd of z/(1 + |z|) forms 1/(1 + |z|) − |z|/(1 + |z|)², which cancels for large |z| "
-        "(305 ULP at z = -700); nnref computes 1/(1 + |z|)², ≤ 2.0 ULP."
-    ),
-    ("gelu", "f"): (
-        "torch computes z(1 + erf(z/√2))/2: 1 + erf cancels in the left tail and is 0 below z ≈ -8.37, "
-        "so gelu = -0.0 where it is -1e-17 … -1e-300 (9.0e15 ULP at z = -18.9, where f = -1.08e-78); "
-        "nnref ≤ 4.7 ULP (its recorded bound is 6)."
-    ),
-    ("gelu", "df"): (
-        "torch's backward Φ(z) + zφ(z) cancels in the left tail: 1.1e14 ULP at z = -8.4 (-1.5969e-15 for "
-        "-1.5746e-15, 1.4% off), and 0 below z ≈ -38.6; nnref ≤ 3.2 ULP."
-    ),
-    ("gelu_tanh", "f"): (
-        "torch computes z(1 + tanh(u))/2: 1 + tanh(u) cancels for z < 0 and is 0 below z ≈ -7.15 "
-        "(9.0e15 ULP at z = -9.7, where f = -9.6e-35); nnref computes zσ(2u), ≤ 696 ULP here (recorded bound 1000)."
-    ),
-    ("gelu_tanh", "df"): (
-        "torch's backward has the same 1 + tanh(u) cancellation, 0 below z ≈ -7.15 (9.0e15 ULP at z = -17.1, "
-        "where f' = -1.7e-164), and returns NaN at z = ±1e300 (u³ overflows: inf·0); nnref ≤ 1.1e3 ULP "
-        "(recorded bound 1e16). At z = -2.7 both are a few ULP out and torch is the closer (6.3 vs 7.7 ULP)."
-    ),
-    ("silu", "df"): (
-        "torch's backward σ(z)(1 + z(1 − σ(z))) cancels next to the zero of f' at z ≈ -1.2785 "
-        "(827 ULP at z = -1.27958); nnref, Taylor-patched there, ≤ 0.94 ULP."
-    ),
-    ("mish", "df"): (
-        "torch's backward cancels next to the zero of f' at z ≈ -1.1924 (294 ULP at z = -1.19657); "
-        "nnref, Taylor-patched there, ≤ 1.3 ULP."
-    ),
-    ("hard_sigmoid", "df"): (
-        "torch's CPU backward multiplies by a float32 1/6 (0.1666666716337204): 3e-8 relative, 1.8e8 ULP, "
-        "on all of (-3, 3); nnref ≤ 0.33 ULP."
-    ),
-    ("hard_swish", "df"): (
-        "torch's backward z/3 + 1/2 rounds z/3 before cancelling against 1/2 next to the zero at -1.5 "
-        "(21 ULP at z = -1.52454); nnref computes (2z + 3)/6, where 2z + 3 is exact, ≤ 0.67 ULP."
-    ),
-}
+def _known_losses() -> dict[tuple[str, str], str]:
+    """(activation, "f" or "df") where the entry names why torch is farther from mpmath than nnref."""
+    return {(n, w): why for n, e in ACTIVATIONS.items() for w, why in e.twin.torch_less_accurate.items()}
 
 
 def _elementwise_names() -> list[str]:
@@ -179,29 +82,16 @@ def _vector_names() -> list[str]:
 
 
 def _params(names, whiches=(None,)):
-    """pytest params per registry name (and f/df); a NO_TORCH_EQUIVALENT name is skipped with its reason."""
+    """pytest params per registry name (and f/df); an entry without a torch twin is not collected:
+    test_every_entry_has_a_torch_twin_or_says_why holds it to stating the reason."""
     out = []
     for name in names:
+        if _twin_of(name).torch is None:
+            continue
         for which in whiches:
             args = (name,) if which is None else (name, which)
-            label = "-".join(args)
-            if name in NO_TORCH_EQUIVALENT:
-                reason = f"{name}: no torch equivalent: {NO_TORCH_EQUIVALENT[name]}"
-                out.append(
-                    pytest.param(*args, marks=pytest.mark.skip(reason=reason), id=f"{label}-no-torch-equivalent")
-                )
-            else:
-                out.append(pytest.param(*args, id=label))
+            out.append(pytest.param(*args, id="-".join(args)))
     return out
-
-
-def _twin(name: str) -> Twin:
-    if name not in TWINS:
-        pytest.fail(
-            f"activation {name!r} is in nnref's registry but has no PyTorch twin: add it to TWINS in "
-            "tests/test_torch_crosscheck.py, or to NO_TORCH_EQUIVALENT with the reason"
-        )
-    return TWINS[name]
 
 
 # ---- inputs --------------------------------------------------------------------------------------
@@ -219,11 +109,16 @@ def _grid() -> np.ndarray:
 GRID = _grid()
 
 
+def _torch_f(name: str, x: torch.Tensor) -> torch.Tensor:
+    twin = _twin_of(name)
+    return twin.call(twin.torch, SCOPE, x, params=A.get(name).params)
+
+
 def _torch_f_df(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    twin, params = _twin(name), A.get(name).params
+    twin = _twin_of(name)
     x = torch.tensor(z, dtype=DTYPE, requires_grad=True)
-    y = twin.f(x, **params)
-    d = twin.df(x) if twin.df is not None else torch.autograd.grad(y.sum(), x)[0]
+    y = _torch_f(name, x)
+    d = twin.call(twin.torch_df, SCOPE, x) if twin.torch_df else torch.autograd.grad(y.sum(), x)[0]
     return y.detach().numpy().copy(), d.detach().numpy().copy()
 
 
@@ -320,9 +215,10 @@ def _assert_nnref_wins(name: str, which: str, verdict: Arbitration, bound: float
         "entry records no bound above 4 ULP that would explain it"
     )
     if verdict.torch_farther.any():
-        assert (name, which) in KNOWN_TORCH_LOSSES, (
+        assert (name, which) in _known_losses(), (
             f"{label}: nnref and torch disagree at {verdict.count} inputs and torch is the less accurate one "
-            f"(worst: {verdict.worst_torch()}); if that is expected, name the reason in KNOWN_TORCH_LOSSES"
+            f"(worst: {verdict.worst_torch()}); if that is expected, name the reason on the entry's "
+            f"twin.torch_less_accurate[{which!r}]"
         )
         # A listed loss is a real one, not a rounding tie: torch is beyond the project-wide 4 ULP somewhere.
         worst = np.max(np.nan_to_num(verdict.theirs_ulp, nan=0.0))
@@ -337,21 +233,13 @@ def _kinkless(name: str, z: np.ndarray) -> np.ndarray:
 # ---- activations -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", A.names())
-def test_every_activation_has_a_torch_twin_or_a_stated_reason(name):
-    known = set(TWINS) | set(VECTOR_TWINS) | set(NO_TORCH_EQUIVALENT)
-    assert name in known, (
-        f"activation {name!r} is in nnref's registry but not in this cross-check: add its PyTorch expression "
-        "to TWINS (or VECTOR_TWINS) in tests/test_torch_crosscheck.py, or to NO_TORCH_EQUIVALENT with the reason"
+@pytest.mark.parametrize("name", A.names() + L.names())
+def test_every_entry_has_a_torch_twin_or_says_why(name):
+    twin = _twin_of(name)
+    assert twin.torch is not None or len(twin.missing) > 20, (
+        f"{name!r} has no PyTorch twin: give its entry twin=Twin(torch=...), or Twin(missing=...) with the reason"
     )
-
-
-def test_no_stale_entries():
-    registry = set(A.names())
-    stale = (set(TWINS) | set(VECTOR_TWINS) | set(NO_TORCH_EQUIVALENT)) - registry
-    stale |= {name for name, _ in KNOWN_TORCH_LOSSES} - registry
-    assert not stale, f"mapped but no longer in nnref's registry: {sorted(stale)}"
-    assert not set(LOSS_TWINS) - set(L.names()), f"losses mapped but gone: {sorted(set(LOSS_TWINS) - set(L.names()))}"
+    assert set(twin.torch_less_accurate) <= {"f", "df"}, f"{name}: torch_less_accurate keys are 'f' and 'df'"
 
 
 def test_default_parameters_are_torchs_defaults():
@@ -375,8 +263,9 @@ def test_elementwise_activation_against_torch(name, which):
     expr = entry.f if which == "f" else entry.df
     verdict = _arbitrate(z, ours, theirs, lambda mask: reference(expr, z[mask], entry.params))
     if verdict is None:
-        assert (name, which) not in KNOWN_TORCH_LOSSES, (
-            f"{name}.{which}: nnref and torch now agree everywhere on the grid: drop it from KNOWN_TORCH_LOSSES"
+        assert (name, which) not in _known_losses(), (
+            f"{name}.{which}: nnref and torch now agree everywhere on the grid: drop it from the entry's "
+            "twin.torch_less_accurate"
         )
         return
     _assert_nnref_wins(name, which, verdict, _bound(name, which))
@@ -389,13 +278,13 @@ def test_elementwise_vjp_against_torch(name):
     rng = np.random.default_rng(SEED + 1)
     z = np.concatenate([rng.standard_normal((4, 30)), 8.0 * rng.standard_normal((4, 30))], axis=1)
     g = rng.standard_normal(z.shape)
-    twin = _twin(name)
+    twin = _twin_of(name)
     x = torch.tensor(z, dtype=DTYPE, requires_grad=True)
     gt = torch.tensor(g, dtype=DTYPE)
-    if twin.df is not None:
-        theirs = (gt * twin.df(x)).numpy()
+    if twin.torch_df:
+        theirs = (gt * twin.call(twin.torch_df, SCOPE, x)).numpy()
     else:
-        theirs = torch.autograd.grad(twin.f(x, **act.params), x, grad_outputs=gt)[0].numpy()
+        theirs = torch.autograd.grad(_torch_f(name, x), x, grad_outputs=gt)[0].numpy()
     ours = act.vjp(z, g)
     assert ours.shape == z.shape
 
@@ -414,7 +303,7 @@ def _kink_cases():
     return [
         pytest.param(name, kink, id=f"{name}@{kink:g}")
         for name in _elementwise_names()
-        if name not in NO_TORCH_EQUIVALENT
+        if _twin_of(name).torch is not None
         for kink in A.get(name).kinks
     ]
 
@@ -454,12 +343,10 @@ def test_vector_activation_against_torch(name):
     """softmax / log_softmax over axis 0 and their vjp against torch. The tolerances are the
     condition-scaled rounding of the formulas: ε·|p| for softmax, ε·(|z| + max|z| + |log p|) for
     log_softmax (subtracting the max and lse), ε·(|g| + Σ p|g|)·(p or 1) for the vjps."""
-    if name not in VECTOR_TWINS:
-        pytest.fail(f"vector activation {name!r} has no PyTorch twin: add it to VECTOR_TWINS (or NO_TORCH_EQUIVALENT)")
     act = A.get(name)
     z, g = _vector_inputs()
     x = torch.tensor(z, dtype=DTYPE, requires_grad=True)
-    y = VECTOR_TWINS[name](x)
+    y = _torch_f(name, x)
     (vjp,) = torch.autograd.grad(y, x, grad_outputs=torch.tensor(g, dtype=DTYPE))
     f_t, vjp_t = y.detach().numpy(), vjp.numpy()
     f_n, vjp_n = act.f(z), act.vjp(z, g)
@@ -505,65 +392,52 @@ def test_log_softmax_of_the_dominant_unit_is_accurate_to_a_few_ulp():
 
 # ---- losses ---------------------------------------------------------------------------------------------
 
-#: The per-batch SUM of each loss in torch (the tests divide by m: nnref's J is the mean over the m
-#: columns of the sum over units). Arrays are (units, m); torch's class losses want (m, units).
-LOSS_TWINS: dict[str, Callable[..., torch.Tensor]] = {
-    "mse": lambda x, y: F.mse_loss(x, y, reduction="sum"),
-    "mae": lambda x, y: F.l1_loss(x, y, reduction="sum"),  # ∂|r|/∂r = sign(0) = 0 at ties in both
-    "huber": lambda x, y, delta: F.huber_loss(x, y, reduction="sum", delta=delta),
-    "binary_cross_entropy": lambda x, y: F.binary_cross_entropy(x, y, reduction="sum"),
-    "binary_cross_entropy_with_logits": lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="sum"),
-    # Cross-entropy of probabilities, −Σ y log p; for one-hot y it is F.nll_loss(log p) (checked below).
-    "categorical_cross_entropy": lambda x, y: -(y * torch.log(x)).sum(),
-    # F.cross_entropy with class-probability targets (soft labels), classes on dim 1 of (m, units).
-    "softmax_cross_entropy": lambda x, y: F.cross_entropy(x.T, y.T, reduction="sum"),
-    # relu, not clamp: relu'(0) = 0 matches nnref's ∂ℓ/∂ŷ = 0 at yŷ = 1 (clamp's backward passes it).
-    "hinge": lambda x, y: F.relu(1 - y * x).sum(),
-}
+
+def _torch_loss_sum(name: str, x: torch.Tensor, y: torch.Tensor, params: dict) -> torch.Tensor:
+    """The per-batch SUM of a loss in torch: the sum of its entry's twin (per element, or per example
+    for softmax cross-entropy). nnref's J is that over the m columns."""
+    twin = _twin_of(name)
+    return twin.call(twin.torch, SCOPE, x, y, params).sum()
+
 
 #: Every loss's inputs: (y_hat or logits, target), shaped (units, m).
 UNITS, M = 3, 50
 
 
 def _loss_inputs(name: str, soft: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A prediction and a target inside the loss's domain, drawn by the kinds its entry states, with
+    the points where a convention decides (ties, the margin, |r| = 1) included."""
+    entry = LOSSES[name]
     rng = np.random.default_rng(SEED + 3)
     shape = (UNITS, M)
     labels = rng.integers(0, UNITS, M)
     onehot = np.eye(UNITS)[:, labels]
     probs = rng.dirichlet(np.ones(UNITS), M).T
-    if name in ("mse", "mae", "huber"):
-        x, y = 2.0 * rng.standard_normal(shape), 2.0 * rng.standard_normal(shape)
+    y = {
+        "real": lambda: 2.0 * rng.standard_normal(shape),
+        "probability": lambda: rng.uniform(0, 1, shape) if soft else rng.integers(0, 2, shape).astype(float),
+        "sign": lambda: np.where(rng.integers(0, 2, shape) == 1, 1.0, -1.0),
+        "distribution": lambda: probs if soft else onehot,
+    }[entry.target]()
+    x = {
+        "real": lambda: (2.0 if entry.residual else 1.5) * rng.standard_normal(shape),
+        "logit": lambda: 2.0 * rng.standard_normal(shape),
+        "probability": lambda: rng.uniform(0.02, 0.98, shape),
+        "class_probability": lambda: rng.dirichlet(np.ones(UNITS), M).T,
+    }[entry.prediction]()
+    if entry.residual:
         x[:, :5] = y[:, :5]  # ties: mae's convention sign(0) = 0
-        x[0, 5], y[0, 5], x[1, 5], y[1, 5] = 1.0, 0.0, -0.5, 0.5  # |r| = delta exactly: huber's seam
-        return x, y
-    if name == "binary_cross_entropy":
-        y = rng.uniform(0, 1, shape) if soft else rng.integers(0, 2, shape).astype(float)
-        return rng.uniform(0.02, 0.98, shape), y
-    if name == "binary_cross_entropy_with_logits":
-        y = rng.uniform(0, 1, shape) if soft else rng.integers(0, 2, shape).astype(float)
-        return 2.0 * rng.standard_normal(shape), y
-    if name == "categorical_cross_entropy":
-        return rng.dirichlet(np.ones(UNITS), M).T, probs if soft else onehot
-    if name == "softmax_cross_entropy":
-        return 3.0 * rng.standard_normal(shape), probs if soft else onehot
-    if name == "hinge":
-        y = np.where(rng.integers(0, 2, shape) == 1, 1.0, -1.0)
-        x = 1.5 * rng.standard_normal(shape)
+        x[0, 5], y[0, 5], x[1, 5], y[1, 5] = 1.0, 0.0, -0.5, 0.5  # |r| = 1 exactly: huber's seam at its default delta
+    if entry.target == "sign":
         x[:, :4] = y[:, :4]  # y·ŷ = 1 exactly: the kink, where both take ∂ℓ/∂ŷ = 0
-        return x, y
-    raise AssertionError(f"no inputs for loss {name!r}: add them to _loss_inputs")
+    return x, y
 
 
 def _loss_cases():
-    soft_ok = (
-        "binary_cross_entropy",
-        "binary_cross_entropy_with_logits",
-        "categorical_cross_entropy",
-        "softmax_cross_entropy",
-    )
     out = []
     for name in L.names():
-        for soft in (False, True) if name in soft_ok else (False,):
+        soft_ok = LOSSES[name].target in ("probability", "distribution")
+        for soft in (False, True) if soft_ok else (False,):
             out.append(pytest.param(name, soft, {}, id=f"{name}-{'soft' if soft else 'hard'}"))
     # A non-default parameter must reach torch too.
     out.append(pytest.param("huber", False, {"delta": 0.5}, id="huber-delta=0.5"))
@@ -573,7 +447,7 @@ def _loss_cases():
 def _torch_loss(name: str, x: np.ndarray, y: np.ndarray, params: dict) -> tuple[float, np.ndarray]:
     """torch's J = sum/m and ∂J/∂x by autograd."""
     xt = torch.tensor(x, dtype=DTYPE, requires_grad=True)
-    value = LOSS_TWINS[name](xt, torch.tensor(y, dtype=DTYPE), **params) / x.shape[1]
+    value = _torch_loss_sum(name, xt, torch.tensor(y, dtype=DTYPE), params) / x.shape[1]
     (grad,) = torch.autograd.grad(value, xt)
     return value.item(), grad.numpy()
 
@@ -590,19 +464,18 @@ def _assert_close(label: str, ours, theirs, rtol: float = 1e-13) -> None:
 @pytest.mark.parametrize("name, soft, params", _loss_cases())
 def test_loss_against_torch(name, soft, params):
     """J = (1/m) Σ_examples Σ_units ℓ and ∂J/∂ŷ against torch's sum over everything divided by m."""
-    if name not in LOSS_TWINS:
-        pytest.fail(f"loss {name!r} has no PyTorch twin: add it to LOSS_TWINS in tests/test_torch_crosscheck.py")
     loss = L.get(name, **params)
     x, y = _loss_inputs(name, soft)
     value, grad = _torch_loss(name, x, y, loss.params)
     _assert_close(f"{name} value", loss.value(x, y), value)
     _assert_close(f"{name} grad", loss.grad(x, y), grad)
-    if not soft and name in ("categorical_cross_entropy", "softmax_cross_entropy"):
+    if not soft and LOSSES[name].target == "distribution":
         # The index-label forms: nll_loss of log p, and cross_entropy of logits with class indices.
         labels = torch.tensor(np.argmax(y, axis=0))
         xt = torch.tensor(x, dtype=DTYPE)
-        logp = torch.log(xt.T) if name == "categorical_cross_entropy" else xt.T
-        fn = F.nll_loss if name == "categorical_cross_entropy" else F.cross_entropy
+        probabilities = LOSSES[name].prediction == "class_probability"
+        logp = torch.log(xt.T) if probabilities else xt.T
+        fn = F.nll_loss if probabilities else F.cross_entropy
         _assert_close(f"{name} value (labels)", loss.value(x, y), fn(logp, labels, reduction="mean").item())
 
 
@@ -678,15 +551,14 @@ def test_mlp_gradients_match_a_torch_network(case):
         Z = weights[f"W{layer}"] @ A_ + weights[f"b{layer}"]
         if layer < n_layers:
             name = model.activations[layer - 1]
-            A_ = TWINS[name].f(Z, **A.get(name).params)
+            A_ = _torch_f(name, Z)
     if model.loss == "softmax_cross_entropy":
         cost = F.cross_entropy(Z.T, torch.tensor(y), reduction="mean")
     elif model.loss == "binary_cross_entropy":
         # The unfused form, sigmoid then BCE on probabilities: checks nnref's fused dZ = (a − y)/m too.
         cost = F.binary_cross_entropy(torch.sigmoid(Z), torch.tensor(y, dtype=DTYPE).reshape(1, m), reduction="mean")
     else:
-        twin, params = LOSS_TWINS[model.loss], L.get(model.loss).params
-        cost = twin(Z, torch.tensor(y, dtype=DTYPE), **params) / m
+        cost = _torch_loss_sum(model.loss, Z, torch.tensor(y, dtype=DTYPE), L.get(model.loss).params) / m
     penalty = sum((w**2).sum() for k, w in weights.items() if k.startswith("W"))
     cost = cost + model.weight_decay / (2 * m) * penalty
     theirs = dict(zip(weights, torch.autograd.grad(cost, list(weights.values()))))

@@ -1,0 +1,234 @@
+"""The `nnref custom` pipeline: a formula in, a proven derivative, stable code and a report out.
+
+1. ``derivations.custom.parse`` parses the string without running it (an AST whitelist);
+2. ``derivations.custom.stabilise`` rewrites unstable patterns into proven stable nodes;
+3. the result becomes a ``derivations.entry.Activation``, so its derivatives, Taylor patches,
+   proofs (``derivations.proofs``) and properties (``derivations.properties``) are the registry's;
+4. the printer generates NumPy source, which the runtime compiles (``runtime.compile_activation``:
+   it is the printer's output, not the user's text), and ``derivations.custom.verify`` measures it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import keyword
+import re
+import signal
+import threading
+
+import numpy as np
+import sympy as sp
+
+from derivations.codegen import activation_functions
+from derivations.common import with_params
+from derivations.custom.errors import CustomError
+from derivations.custom.report import Report
+from derivations.entry import WHICH, Activation
+from derivations.symbols import z
+
+#: Highest degree of a Taylor patch about an interior zero of f' (the registry's use 30).
+PATCH_MAX_DEGREE = 60
+#: Seconds SymPy may spend on one symbolic task (a proof, the properties, a simplification).
+SYMBOLIC_SECONDS = 60
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise TimeoutError after ``seconds`` (main thread on POSIX; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise TimeoutError(f"SymPy did not finish within {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _check_name(name) -> str:
+    if name is None:
+        return "custom"
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name) or keyword.iskeyword(name):
+        raise CustomError(
+            f"name must be a lower-case Python identifier of at most 40 characters (letters, digits, _), got {name!r}"
+        )
+    return name
+
+
+def _check_params(params: dict, runtime) -> dict[str, float]:
+    """Finite numbers > 0, checked as the registry's parameters are (``runtime.check_params``)."""
+    try:
+        return runtime.check_params("custom activation", params, dict(params), positive=frozenset(params))
+    except (TypeError, ValueError) as exc:
+        raise CustomError(
+            f"{exc} (parameters are positive symbols; write -NAME in the formula for a negative one)"
+        ) from None
+
+
+def _kinks(expr, params: dict[str, float]) -> tuple[float, ...]:
+    """The numeric points where a piecewise/abs/max/min formula changes branch."""
+    from derivations.properties import breakpoints
+
+    try:
+        with _time_limit(SYMBOLIC_SECONDS):
+            points = breakpoints(with_params(expr, params, exact=True))
+    except (TimeoutError, NotImplementedError, TypeError, ValueError):
+        return ()
+    return tuple(sorted({float(p) for p in points if p.is_real and p.is_finite}))
+
+
+def generated_source(entry) -> str:
+    """The NumPy source of f, f', f'' and f_df, printed exactly as `nnref derive` prints the registry's."""
+    return "\n\n".join(activation_functions(entry))
+
+
+def _saturation(entry, act) -> float | None:
+    """If f' or f'' give NaN/inf for huge |z| while their limits are finite, the smallest clip
+    point beyond which the limits hold in float64 (the registry's ``saturate``), else None."""
+    big = np.array([-1e308, -1e300, -1e100, -1e10, -1e4, -745.0, 745.0, 1e4, 1e10, 1e100, 1e300, 1e308])
+    with np.errstate(all="ignore"):
+        values = [np.asarray(getattr(act, w)(big), dtype=float) for w in ("df", "d2f")]
+    if all(np.all(np.isfinite(np.broadcast_to(v, big.shape))) for v in values):
+        return None
+    limits = []
+    try:
+        with _time_limit(SYMBOLIC_SECONDS):
+            for expr in (entry.df, entry.d2f):
+                expr = with_params(expr, entry.params)
+                for side in (-sp.oo, sp.oo):
+                    limits.append((expr, side, sp.limit(expr, z, side)))
+    except (TimeoutError, NotImplementedError, ValueError, TypeError):
+        return None
+    if not all(lim.is_finite for _, _, lim in limits):
+        return None
+    from derivations.reference import reference
+
+    for s in (20.0, 40.0, 50.0, 100.0, 200.0, 400.0, 750.0, 1000.0):
+        ok = True
+        for expr, side, lim in limits:
+            point = s if side == sp.oo else -s
+            truth = reference(expr, [point], {})[0]
+            lim_f = float(lim)
+            if not np.isfinite(float(truth)) or abs(float(truth) - lim_f) > max(abs(lim_f) * 2**-53, 1e-300):
+                ok = False
+                break
+        if ok:
+            return s
+    return None
+
+
+def _printable(expr):
+    """A derivative made printable: Heaviside(u) as where(u > 0, 1, 0), so at a max/min kink f'
+    takes the left-hand slope (as relu'(0) = 0 in the registry), and DiracDelta as 0 (a
+    derivative's value at an isolated kink is a convention, which the report states)."""
+    expr = expr.replace(sp.DiracDelta, lambda *a: sp.Integer(0))
+    return expr.replace(sp.Heaviside, lambda u, *h: sp.Piecewise((1, u > 0), (0, True)))
+
+
+def _entry(parsed, stable, name: str, params: dict[str, float], kinks, saturate, why: str):
+    stable_df = _printable(sp.diff(stable, z))
+    stable_d2f = _printable(sp.diff(stable_df, z))
+    entry = Activation(
+        name=name,
+        title=f"{name} (custom)",
+        f=parsed.textbook,
+        summary=f"A user formula: `{parsed.text}`.",
+        reference="",
+        expected=None,
+        stable=stable,
+        stable_df=stable_df,
+        stable_d2f=stable_d2f,
+        params=params,
+        kinks=kinks,
+        why=why,
+        saturate=saturate,
+        # As the registry's entries, with the degree raised (to 60) where a nearby pole slows the series.
+        patch_max_degree=PATCH_MAX_DEGREE,
+    )
+    return entry
+
+
+def build(expr: str, name: str | None, params: dict, runtime, verify: bool = True):
+    """Derive, stabilise, generate and (with ``verify``) measure the activation ``expr``.
+
+    Returns (entry, report, act): the entry, the report, and the runtime object that runs the
+    generated code (``runtime.compile_activation``). Raises CustomError naming the problem: a
+    formula outside the vocabulary, a bad name or parameter.
+    """
+    from derivations.custom.parse import FormulaError, parse
+    from derivations.custom.stabilise import stabilise
+    from derivations.custom.verify import measure
+    from derivations.proofs import Proof, prove_one
+
+    name = _check_name(name)
+    params = _check_params(params, runtime)
+    try:
+        parsed = parse(expr, params)
+    except FormulaError as exc:
+        raise CustomError(str(exc)) from exc
+    with _time_limit(SYMBOLIC_SECONDS):
+        stable, rewrites = stabilise(parsed.stable)
+    kinks = _kinks(parsed.textbook, params)
+    why = " ".join(dict.fromkeys(r.why for r in rewrites))
+    entry = _entry(parsed, stable, name, params, kinks, None, why)
+    try:
+        with _time_limit(SYMBOLIC_SECONDS * 2):
+            source = generated_source(entry)
+    except TimeoutError as exc:
+        raise CustomError(f"could not generate code for {expr!r}: {exc}") from None
+    act = runtime.compile_activation(source, name, params, kinks)
+    saturate = _saturation(entry, act)
+    if saturate is not None:
+        entry = _entry(parsed, stable, name, params, kinks, saturate, why)
+        source = generated_source(entry)
+        act = runtime.compile_activation(source, name, params, kinks)
+
+    proofs = {}
+    for which in WHICH:
+        try:
+            with _time_limit(SYMBOLIC_SECONDS):
+                proofs[which] = prove_one(entry, which)
+        except TimeoutError as exc:
+            proofs[which] = Proof(False, f"not proven: {exc}")
+    props, note = None, ""
+    try:
+        from derivations.properties import entry_properties
+
+        with _time_limit(SYMBOLIC_SECONDS):
+            props = entry_properties(entry)
+    except TimeoutError as exc:
+        note = str(exc)
+    except Exception as exc:  # noqa: BLE001  (SymPy may fail in many ways on a user's formula)
+        note = f"SymPy could not decide them ({type(exc).__name__}: {exc})"
+    simplified = None
+    try:
+        with _time_limit(SYMBOLIC_SECONDS / 2):
+            simplified = sp.simplify(entry.df)
+    except TimeoutError:
+        simplified = None
+
+    report = Report(
+        name=name,
+        formula=parsed.text,
+        params=params,
+        textbook={w: entry.textbook(w) for w in WHICH},
+        simplified_df=simplified,
+        code={w: entry.code(w) for w in WHICH},
+        rewrites=rewrites,
+        proofs=proofs,
+        properties=props,
+        properties_note=note,
+        kinks=kinks,
+        patches=list(entry.patches),
+        saturate=saturate,
+        source=source,
+    )
+    if verify:
+        measure(act, entry, report, runtime.gradcheck)
+    return entry, report, act

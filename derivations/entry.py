@@ -1,0 +1,305 @@
+"""The two kinds of registry entry, Activation and Loss: every fact about one object lives on it.
+
+``derivations/activations.py`` and ``derivations/losses.py`` hold the entries themselves (data);
+this module holds what an entry is and what follows from it (code). A new activation is one
+``Activation(...)`` in ``activations.py``: its code, its pages, its checks and its tests follow from
+the fields below, and no other file names it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from derivations.symbols import y, y_hat, z
+
+#: The derivatives of an activation that the code computes, with their labels.
+WHICH = ("f", "df", "d2f")
+LABEL = {"f": "f", "df": "f'", "d2f": "f''"}
+#: The ULP bound every row is held to unless its entry records a measured one with the reason.
+ULP_BOUND = 4.0
+
+#: Bounds where 4 ULP cannot be reached: {"df": (bound, reason)}.
+Bounds = dict[str, tuple[float, str]]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The textbook facts about an activation, which ``derivations/properties.py`` must decide alike."""
+
+    nonlinear: bool
+    monotonic: bool
+    c1: bool
+    bounded: bool
+    zero_centred: bool
+    saturating: bool
+
+    def items(self) -> list[tuple[str, bool]]:
+        return [(key, getattr(self, key)) for key in PROPERTY_KEYS]
+
+
+PROPERTY_KEYS = ("nonlinear", "monotonic", "c1", "bounded", "zero_centred", "saturating")
+
+
+@dataclass(frozen=True)
+class Twin:
+    """The same function in PyTorch and JAX, as their users write it.
+
+    ``torch`` and ``jax`` are Python expressions in ``x`` (and, for a loss, the target ``t``) and
+    the entry's parameters by name, with ``torch``, ``F`` (torch.nn.functional), ``jax`` and
+    ``jnp`` in scope; None where the tool has nothing (``missing`` says why). Their derivatives are
+    the tools' own automatic differentiation, unless ``torch_df`` gives one where autograd has none.
+    ``torch_less_accurate`` names, per "f"/"df" (or "value"/"grad"), why PyTorch is measurably
+    farther from mpmath than nnref: the PyTorch cross-check requires every such case to be named.
+    """
+
+    torch: str | None = None
+    jax: str | None = None
+    note: str = ""
+    torch_df: str | None = None
+    torch_less_accurate: dict[str, str] = field(default_factory=dict)
+    #: A tool's "function" that is an expression of its primitives rather than one it ships.
+    expressions: tuple[str, ...] = ()
+    missing: str = ""
+
+    def call(self, expression: str, scope: dict, x, t=None, params: dict | None = None):
+        """Evaluate one of this twin's expressions (``self.torch``, ``self.jax`` or ``self.torch_df``)
+        with the tool's names in ``scope``, the input ``x``, the target ``t`` and the parameters bound.
+        The expressions are the project's own strings, never user input."""
+        names = {**scope, "x": x, "t": t, **(params or {})}
+        return eval(expression, {"__builtins__": {}}, names)  # noqa: S307
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One elementwise activation f(z), with named parameters and their defaults."""
+
+    name: str
+    title: str
+    f: sp.Expr
+    summary: str
+    reference: str
+    #: The textbook facts the properties module must decide alike.
+    expected: Expected
+    #: The same function in PyTorch and JAX (the cross-checks and the Accuracy page use it).
+    twin: Twin = field(default_factory=Twin)
+    stable: sp.Expr | None = None
+    stable_df: sp.Expr | None = None
+    stable_d2f: sp.Expr | None = None
+    params: dict[str, float] = field(default_factory=dict)
+    #: The convention at non-differentiable points, stated once (empty when f is smooth).
+    kink: str = ""
+    #: Points where f or f' is not differentiable (the checks do not difference across them).
+    kinks: tuple[float, ...] = ()
+    #: Why the stable form is needed (shown on the docs page as an admonition).
+    why: str = ""
+    #: Measured accuracy bounds in ULP where 4 cannot be reached, with the reason; empty means the
+    #: project-wide 4 ULP holds for f, f' and f''.
+    ulp_bounds: Bounds = field(default_factory=dict)
+    #: f' and f'' are evaluated at clip(z, -saturate, saturate): beyond it they equal their limits
+    #: in float64 (|difference| < 1e-300) while the closed form would compute inf·0 = NaN.
+    saturate: float | None = None
+    #: Patch f' with a Taylor polynomial about each interior zero (see derivations/taylor.py).
+    patch_zeros: bool = True
+    #: Intervals where the error peaks between the full-range grid's points: measured at 1,001 points each.
+    dense: tuple[tuple[float, float], ...] = ()
+    #: Highest degree a patch may grow to while its radius is short of taylor.RADIUS (None: the default).
+    patch_max_degree: int | None = None
+
+    # ---- what SymPy says about the textbook definition -------------------------------------
+    @cached_property
+    def df(self) -> sp.Expr:
+        return sp.diff(self.f, z)
+
+    @cached_property
+    def d2f(self) -> sp.Expr:
+        return sp.diff(self.df, z)
+
+    def textbook(self, which: str) -> sp.Expr:
+        """What SymPy says: f, f' or f'' ("f", "df", "d2f") of the textbook definition."""
+        return {"f": self.f, "df": self.df, "d2f": self.d2f}[which]
+
+    # ---- what the code computes --------------------------------------------------------------
+    @cached_property
+    def code_f(self) -> sp.Expr:
+        return self.f if self.stable is None else self.stable
+
+    @cached_property
+    def closed_df(self) -> sp.Expr:
+        """The stable f' before patches and saturation (what the proofs compare)."""
+        return self.stable_df if self.stable_df is not None else sp.diff(self.code_f, z)
+
+    @cached_property
+    def closed_d2f(self) -> sp.Expr:
+        return self.stable_d2f if self.stable_d2f is not None else sp.diff(self.closed_df, z)
+
+    @cached_property
+    def patches(self) -> list:
+        if not self.patch_zeros or self.df.has(
+            sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min
+        ):
+            return []
+        return self._patched[1]
+
+    @cached_property
+    def _patched(self) -> tuple[sp.Expr, list]:
+        from derivations.taylor import DEGREE, patched
+
+        return patched(self.closed_df, self.df, self.params, max_degree=self.patch_max_degree or DEGREE)
+
+    @cached_property
+    def code_df(self) -> sp.Expr:
+        expr = self._patched[0] if self.patches else self.closed_df
+        return self._saturated(expr)
+
+    @cached_property
+    def code_d2f(self) -> sp.Expr:
+        return self._saturated(self.closed_d2f)
+
+    def code(self, which: str) -> sp.Expr:
+        """What the generated code computes for "f", "df" or "d2f" (patches and saturation included)."""
+        return {"f": self.code_f, "df": self.code_df, "d2f": self.code_d2f}[which]
+
+    def closed(self, which: str) -> sp.Expr:
+        """The code's closed form, before Taylor patches and saturation (what the proofs compare)."""
+        return {"f": self.code_f, "df": self.closed_df, "d2f": self.closed_d2f}[which]
+
+    def _saturated(self, expr: sp.Expr) -> sp.Expr:
+        if self.saturate is None:
+            return expr
+        return expr.subs(z, sp.Min(sp.Max(z, -self.saturate), self.saturate))
+
+    @property
+    def symbols(self) -> dict[str, sp.Symbol]:
+        return {name: sp.Symbol(name, positive=True) for name in self.params}
+
+    def bound(self, which: str) -> float:
+        """The ULP bound that the accuracy check holds ``which`` ("f", "df", "d2f") to."""
+        return self.ulp_bounds.get(which, (ULP_BOUND, ""))[0]
+
+    @cached_property
+    def jumps(self) -> tuple[float, ...]:
+        """The kinks where f itself jumps (the step's 0): there even f's value is a convention."""
+        f = self.f.subs({s: sp.nsimplify(v) for s, v in zip(self.symbols.values(), self.params.values())})
+        return tuple(
+            k for k in self.kinks if sp.limit(f, z, sp.nsimplify(k), "-") != sp.limit(f, z, sp.nsimplify(k), "+")
+        )
+
+    def kink_points(self, which: str) -> tuple[float, ...]:
+        """Inputs left out of a measurement of ``which``: at a kink f' (and at a jump, f) is a
+        documented convention, tested on its own, not a limit mpmath could check."""
+        return tuple(self.kinks) if which != "f" else self.jumps
+
+
+# ---------------------------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------------------------
+
+#: What a loss's prediction may be, by kind ({x} is the prediction's name): shown on the pages.
+PREDICTIONS = {
+    "real": "{x} any finite real",
+    "probability": "0 < {x} < 1 (a probability)",
+    "class_probability": "0 < {x} ≤ 1 (class probabilities along axis 0)",
+    "logit": "{x} any finite real (a logit)",
+}
+#: What a loss's target may be, by kind.
+TARGETS = {
+    "real": "y any finite real",
+    "probability": "0 ≤ y ≤ 1",
+    "sign": "y ∈ {−1, +1}",
+    "distribution": "y ≥ 0 with each column summing to 1",
+}
+#: The targets a loss's accuracy is measured at, by target kind.
+MEASURED_TARGETS = {
+    "real": (0.0, 1.5, -2.0),
+    "probability": (0.0, 0.3, 1.0),
+    "sign": (-1.0, 1.0),
+    "distribution": (0.0, 0.3, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss: the per-element textbook loss ℓ(x, y), x = y_hat or a logit z, and its stable form."""
+
+    name: str
+    title: str
+    value: sp.Expr
+    summary: str
+    #: The prediction's kind (a key of PREDICTIONS): what the runtime accepts and the grid measured.
+    prediction: str = "real"
+    #: The target's kind (a key of TARGETS): what the runtime accepts and the targets measured.
+    target: str = "real"
+    x: sp.Symbol = y_hat
+    stable: sp.Expr | None = None
+    stable_grad: sp.Expr | None = None
+    params: dict[str, float] = field(default_factory=dict)
+    kink: str = ""
+    why: str = ""
+    #: ℓ depends on ŷ − y only (mae, huber): the proofs substitute ŷ = y + w and prove in w.
+    residual: bool = False
+    #: Where the gradient's value is a stated convention: "" (nowhere), "y_hat = y" or "y*y_hat = 1".
+    grad_kink: str = ""
+    #: The loss couples the units of a column (softmax cross-entropy): no per-element form.
+    vector: bool = False
+    #: Measured ULP bounds where 4 cannot be reached, with the reason: {"grad": (bound, reason)}.
+    ulp_bounds: Bounds = field(default_factory=dict)
+    twin: Twin = field(default_factory=Twin)
+
+    def __post_init__(self):
+        if self.grad_kink not in ("", "y_hat = y", "y*y_hat = 1"):
+            raise ValueError(f"loss {self.name!r}: grad_kink must be '', 'y_hat = y' or 'y*y_hat = 1'")
+        if self.prediction not in PREDICTIONS or self.target not in TARGETS:
+            raise ValueError(
+                f"loss {self.name!r}: prediction must be one of {list(PREDICTIONS)}, target one of {list(TARGETS)}"
+            )
+
+    @cached_property
+    def grad(self) -> sp.Expr:
+        return sp.diff(self.value, self.x)
+
+    @cached_property
+    def code_value(self) -> sp.Expr:
+        return self.value if self.stable is None else self.stable
+
+    @cached_property
+    def code_grad(self) -> sp.Expr:
+        return self.stable_grad if self.stable_grad is not None else sp.diff(self.code_value, self.x)
+
+    def textbook(self, which: str) -> sp.Expr:
+        return self.value if which == "value" else self.grad
+
+    def code(self, which: str) -> sp.Expr:
+        return self.code_value if which == "value" else self.code_grad
+
+    @property
+    def domain(self) -> str:
+        """The domain in words, for the pages (the runtime words its errors itself, by the same kinds)."""
+        parts = [PREDICTIONS[self.prediction].format(x=self.x), TARGETS[self.target]]
+        return "; ".join(parts + [f"{p} > 0" for p in self.params])
+
+    @property
+    def classes_axis(self) -> bool:
+        """Axis 0 is the classes axis (a 1-d array is one example)."""
+        return self.target == "distribution"
+
+    @property
+    def measured_targets(self) -> tuple[float, ...]:
+        return MEASURED_TARGETS[self.target]
+
+    def bound(self, which: str) -> float:
+        return self.ulp_bounds.get(which, (ULP_BOUND, ""))[0]
+
+    def kink_points(self, which: str, target: float) -> tuple[float, ...]:
+        """Predictions left out at a target: where the gradient's value is a stated convention."""
+        if which != "grad" or not self.grad_kink:
+            return ()
+        if self.grad_kink == "y_hat = y":
+            return (target,)
+        return (1.0 / target,)  # y·ŷ = 1
+
+    @property
+    def y(self) -> sp.Symbol:
+        return y
