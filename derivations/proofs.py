@@ -35,9 +35,11 @@ def _zero(expr: sp.Expr) -> str | None:
     """The method that shows expr == 0, or None."""
     if expr == 0:
         return "identical"
+    # rewrite(exp) first: on the sigmoid/tanh forms it settles in a fraction of a second what a
+    # plain simplify spends seconds failing at (gelu_tanh's f'': 0.5 s against 14 s).
     attempts = (
-        ("simplify", lambda e: sp.simplify(e)),
         ("rewrite(exp) + simplify", lambda e: sp.simplify(e.rewrite(sp.exp))),
+        ("simplify", lambda e: sp.simplify(e)),
         ("rewrite(exp) + expand + simplify", lambda e: sp.simplify(sp.expand(e.rewrite(sp.exp)))),
         ("logcombine + simplify", lambda e: sp.simplify(sp.logcombine(sp.expand_log(e, force=True), force=True))),
     )

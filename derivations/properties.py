@@ -116,8 +116,20 @@ def _continuous_on_reals(expr: sp.Expr) -> bool | None:
     return True
 
 
+def _equal(a: sp.Expr, b: sp.Expr) -> bool:
+    """a == b for two real constants, decided by simplify; a difference that evaluates to more than
+    1e-20 at 30 digits says "no" first, cheaply (SELU's closed-form constants take seconds to simplify)."""
+    difference = sp.N(a - b, 30)
+    if difference.is_Float and abs(difference) > sp.Float("1e-20"):
+        return False
+    return sp.simplify(a - b) == 0
+
+
 def _value(expr: sp.Expr, point) -> sp.Expr:
-    return sp.simplify(_pw(expr).subs(z, point))
+    """The exact value at a point: simplified only if substitution leaves something unevaluated
+    (simplifying mish'(-5) as a number takes a second and decides nothing more)."""
+    value = _pw(expr).subs(z, point)
+    return value if value.is_number and not value.has(sp.Piecewise) else sp.simplify(value)
 
 
 def breakpoints(expr: sp.Expr) -> list:
@@ -219,15 +231,14 @@ def decide_properties(f: sp.Expr, df: sp.Expr | None = None, stable_df: sp.Expr 
     # non-linear
     jumps = [b for b in breakpoints(f) if sp.simplify(_limit(f, b, "-") - _limit(f, b, "+")) != 0]
     values = {pt: _value(df, pt) for pt in probes}
-    distinct = sorted({v for v in values.values()}, key=lambda v: float(v))
+    lo = min(probes, key=lambda pt: float(values[pt]))
+    hi = max(probes, key=lambda pt: float(values[pt]))
     if jumps:
         nonlinear = Verdict(True, f"f jumps at z = {jumps[0]}: no affine function does")
-    elif len(distinct) > 1:
-        lo = next(pt for pt, v in values.items() if v == distinct[0])
-        hi = next(pt for pt, v in values.items() if v == distinct[-1])
-        nonlinear = Verdict(True, f"f'({lo}) = {_fmt(distinct[0])} ≠ f'({hi}) = {_fmt(distinct[-1])}")
-    elif sp.simplify(df_pw - distinct[0]) == 0:
-        nonlinear = Verdict(False, f"f' = {distinct[0]} everywhere: f is linear")
+    elif not _equal(values[lo], values[hi]):
+        nonlinear = Verdict(True, f"f'({lo}) = {_fmt(values[lo])} ≠ f'({hi}) = {_fmt(values[hi])}")
+    elif sp.simplify(df_pw - values[lo]) == 0:
+        nonlinear = Verdict(False, f"f' = {values[lo]} everywhere: f is linear")
     else:
         nonlinear = Verdict(None, "f' took one value at every probe, and SymPy could not show it constant")
 
@@ -300,8 +311,8 @@ def decide_properties(f: sp.Expr, df: sp.Expr | None = None, stable_df: sp.Expr 
     )
     # A bound is attained if some probe or breakpoint (or critical point) reaches it.
     samples = [_value(f, pt) for pt in list(PROBES) + breaks]
-    lower_closed = lower.is_finite and (lower in crit_values or any(sp.simplify(s - lower) == 0 for s in samples))
-    upper_closed = upper.is_finite and (upper in crit_values or any(sp.simplify(s - upper) == 0 for s in samples))
+    lower_closed = lower.is_finite and (lower in crit_values or any(_equal(s, lower) for s in samples))
+    upper_closed = upper.is_finite and (upper in crit_values or any(_equal(s, upper) for s in samples))
     text = f"{'[' if lower_closed else '('}{_fmt(lower)}, {_fmt(upper)}{']' if upper_closed else ')'}"
     rng = Range(
         lower,
