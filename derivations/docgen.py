@@ -42,7 +42,8 @@ def indent(text: str, prefix: str = "    ") -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def activation_plot(entry) -> str:
+def activation_plot(entry, header: str | None = None) -> str:
+    """f, f' and f'' on [-5, 5] as SVG; ``header`` names the command that writes it (default: derive)."""
     plt = pyplot()
     x = np.linspace(-5, 5, 1001)
     # Include the kinks themselves so a jump is drawn where it is.
@@ -63,7 +64,7 @@ def activation_plot(entry) -> str:
     ax.set_xlabel("$z$")
     ax.set_title(f"{entry.name}: $f$, $f'$ and $f''$")
     ax.legend(loc="best", frameon=False)
-    return svg_text(fig, HEADER_SVG.format(source="activations.py"))
+    return svg_text(fig, header or HEADER_SVG.format(source="activations.py"))
 
 
 # ---------------------------------------------------------------------------------------------

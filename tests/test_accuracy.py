@@ -12,6 +12,7 @@ import sympy as sp
 
 import nnref.activations as A
 from derivations.activations import ENTRIES
+from derivations.common import with_params
 from derivations.reference import activation_accuracy, full_range_grid, measure
 from derivations.symbols import z
 from nnref import gradcheck
@@ -65,7 +66,7 @@ def test_finite_differences_and_complex_step_agree_with_df(entry):
             f"{entry.name}: {label}({zs[worst]!r}) = {exact[worst]!r}, finite differences {fd[worst]!r}"
         )
     if not entry.kinks and not entry.f.has(sp.Abs, sp.Piecewise):
-        textbook = sp.lambdify(z, entry.f, modules=["numpy", "scipy"])
+        textbook = sp.lambdify(z, with_params(entry.f, entry.params), modules=["numpy", "scipy"])
         # Only where the textbook form itself is stable: at z = -15, 1 + erf(z/√2) is already 0 in
         # float64 and the complex step of the textbook gelu is off by 1.4% (the stable form is not).
         moderate = np.linspace(-4, 4, 33)
