@@ -19,32 +19,19 @@ from conftest import ROOT, derive
 
 pytestmark = pytest.mark.xdist_group("derive")
 
-IMPORT = "from derivations.functions import hypot\n"
-ENTRY = """
-    Activation(
-        name="squareplus",
-        title="Squareplus",
-        f=(z + sp.sqrt(z**2 + sp.Symbol("b", positive=True))) / 2,
-        stable=sp.Piecewise(
-            (sp.Symbol("b", positive=True) / (2 * (hypot(z, sp.sqrt(sp.Symbol("b", positive=True))) - sp.Min(z, 0))), z < 0),
-            ((z + hypot(z, sp.sqrt(sp.Symbol("b", positive=True)))) / 2, True),
-        ),
-        stable_df=sp.Piecewise(
-            (
-                sp.Symbol("b", positive=True)
-                / (2 * hypot(z, sp.sqrt(sp.Symbol("b", positive=True))) * (hypot(z, sp.sqrt(sp.Symbol("b", positive=True))) - sp.Min(z, 0))),
-                z < 0,
-            ),
-            ((1 + z / hypot(z, sp.sqrt(sp.Symbol("b", positive=True)))) / 2, True),
-        ),
-        stable_d2f=sp.Symbol("b", positive=True) / (2 * hypot(z, sp.sqrt(sp.Symbol("b", positive=True))) ** 3),
-        params={"b": 4.0},
-        summary="(z + √(z² + b))/2: a softplus-like curve from a square root instead of exp and log.",
-        reference="Barron (2021), Squareplus: a softplus-like algebraic rectifier",
-        expected=Expected(nonlinear=True, monotonic=True, c1=True, bounded=False, zero_centred=False, saturating=True),
-        twin=Twin(missing="Neither PyTorch nor JAX ships squareplus as a function of its own."),
-        why="z + √(z² + b) cancels for z ≪ 0, where it equals b/(√(z² + b) − z); z² overflows for |z| > 1.3e154.",
-    ),"""
+#: The example of docs/contributing.md, which this test adds: the page and the test cannot disagree.
+GUIDE = ROOT / "docs" / "contributing.md"
+
+
+def _the_guides_entry() -> tuple[list[str], list[str], str]:
+    """(import lines, module-level lines, the Activation(...) call) of the guide's example."""
+    block = re.search(r"```python\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S).group(1)
+    head, call = block.split("entry = ", 1)
+    lines = [line for line in head.splitlines() if line.strip()]
+    imports = [line for line in lines if line.startswith(("import ", "from "))]
+    return imports, [line for line in lines if line not in imports], call.rstrip()
+
+
 #: What `nnref derive` writes for a new activation (anything else changed would be a hand edit).
 GENERATED = re.compile(r"^(nnref/_generated/|docs/reference/activations/|docs/reference/custom_vocabulary\.md$)")
 
@@ -65,12 +52,16 @@ def test_a_new_activation_is_one_entry(derived, tmp_path):
     where = _run(["-c", "import nnref, derivations; print(nnref.__file__, derivations.__file__)"], copy)
     assert str(copy) in where.stdout and str(ROOT) + "/" not in where.stdout, where.stdout  # the copy runs
 
-    # The one edit: the entry (and the import of the block it uses) in derivations/activations.py.
+    # The one edit, in derivations/activations.py: the guide's entry in ENTRIES, and the imports and
+    # the parameter symbol it needs at the top of the file.
+    imports, module_lines, call = _the_guides_entry()
     registry = copy / "derivations" / "activations.py"
     text = registry.read_text()
-    text = text.replace("import sympy as sp\n", "import sympy as sp\n\n" + IMPORT, 1)
+    missing = [line for line in imports if line not in text]
+    start = text.index("\n\n", text.index("from derivations.symbols import"))
+    text = text[:start] + "\n" + "\n".join(missing + module_lines) + text[start:]
     end = text.rindex("\n)\n\nACTIVATIONS")
-    registry.write_text(text[:end] + ENTRY + text[end:])
+    registry.write_text(text[:end] + "\n" + "\n".join("    " + line for line in call.splitlines()) + "," + text[end:])
 
     cache = tmp_path / "cache"
     shutil.copytree(derived.cache, cache)  # warm for every other entry: only the new one is derived

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["README.md", "docs/gradient-checking.md", "docs/training.md"]
+SOURCES = ["README.md", "docs/gradient-checking.md", "docs/training.md", "docs/contributing.md"]
 
 
 def _python_blocks(path: Path) -> list[str]:
