@@ -17,7 +17,6 @@ from derivations.softmax import identities as softmax_identities
 from nnref import gradcheck
 
 
-
 def sample(name: str, shape=(3, 5), dtype=np.float64):
     """A valid (y_hat, y) pair for the loss, drawn by the kinds its entry states, with a seed of its
     own per case (so a case draws the same numbers whichever worker runs it, in whatever order)."""
