@@ -339,7 +339,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="write under this folder instead of the repository (default: %(default)s)",
     )
     parser.add_argument(
-        "--jobs", type=_positive_int, default=None, metavar="N", help="processes to derive with (default: one per core)"
+        "--jobs", type=int, default=None, metavar="N", help="processes to derive with (default: one per core)"
     )
     parser.add_argument(
         "--cache",
@@ -352,20 +352,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print only the result")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     if not root.is_dir():
         print(f"nnref derive: error: --root {str(args.root)!r} is not a folder", file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"nnref derive: error: --jobs must be a whole number ≥ 1, got {args.jobs}", file=sys.stderr)
         return 2
     if os.environ.get("PYTHONHASHSEED") != "0":
         env = dict(os.environ, PYTHONHASHSEED="0")

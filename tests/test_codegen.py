@@ -77,9 +77,14 @@ def test_a_generated_file_no_longer_written_is_stale_and_removed(derived, tmp_pa
     assert done.returncode == 0 and not orphan.exists() and mine.exists(), done.stdout
 
 
-def test_derive_refuses_a_root_that_is_not_a_folder(tmp_path):
-    done = derive(tmp_path / "missing", None)
-    assert done.returncode == 2 and "is not a folder" in done.stderr and "Traceback" not in done.stderr
+@pytest.mark.parametrize(
+    "args, message",
+    [((), "is not a folder"), (("--jobs", "0"), "--jobs must be a whole number ≥ 1"), (("--jobs", "x"), "invalid int")],
+)
+def test_derive_refuses_bad_arguments_before_any_work(tmp_path, args, message):
+    root = tmp_path / "missing" if not args else tmp_path
+    done = derive(root, None, *args)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
 
 
 def test_import_nnref_does_not_import_sympy():
