@@ -39,8 +39,8 @@ class Runtime:
 def runtime() -> Runtime:
     from nnref import _primitives, activations, gradcheck, losses
     from nnref._arrays import check_params
+    from nnref._compiled import compile_activation
     from nnref._generated import losses as generated_losses
-    from nnref.custom import compile_activation
 
     return Runtime(
         activation=activations.get,
