@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from derivations.common import with_params
 from derivations.symbols import z
 
 MAX_LENGTH = 2000  # characters
@@ -312,10 +313,9 @@ class _Builder:
             return fn(*[a[0] for a in args]), fn(*[a[1] for a in args])
         entry = self.registry[name]
         # The registry's own parameters are bound at their defaults (they must not capture the user's).
-        defaults = {sp.Symbol(k, positive=True): sp.nsimplify(v) for k, v in entry.params.items()}
         (u_t, u_s) = args[0]
-        textbook = entry.f.subs(defaults).subs(z, u_t)
-        stable = entry.code_f.subs(defaults).subs(z, u_s)
+        textbook = with_params(entry.f, entry.params, exact=True).subs(z, u_t)
+        stable = with_params(entry.code_f, entry.params, exact=True).subs(z, u_s)
         return textbook, stable
 
 
