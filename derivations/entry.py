@@ -18,6 +18,12 @@ from derivations.symbols import y, y_hat, z
 #: The derivatives of an activation that the code computes, with their labels.
 WHICH = ("f", "df", "d2f")
 LABEL = {"f": "f", "df": "f'", "d2f": "f''"}
+#: Every generated path of an activation that is measured against mpmath, and which of f, f', f''
+#: it computes: f_df's two outputs (common-subexpression elimination must not undo a stable form
+#: there) and the vector-Jacobian product g ⊙ f'.
+PATHS = {"f": "f", "df": "df", "d2f": "d2f", "f_df.f": "f", "f_df.df": "df", "vjp": "df"}
+#: How the paths read in tables: f_df's outputs and the vjp are named as the code names them.
+PATH_LABEL = {**LABEL, "f_df.f": "f_df→f", "f_df.df": "f_df→f'", "vjp": "vjp"}
 #: The ULP bound every row is held to unless its entry records a measured one with the reason.
 ULP_BOUND = 4.0
 

@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.common import numeric, with_params, without_dirac
+from derivations.entry import PATHS
 from derivations.functions import to_textbook
 from derivations.symbols import y, z
 
@@ -187,14 +188,29 @@ def measure(name: str, which: str, fn, expr: sp.Expr, params, bound: float, grid
     )
 
 
+def runtime_path(act, path: str):
+    """The function of z that a path of ``PATHS`` names on the runtime activation ``act``: f, df,
+    d2f, either output of f_df, or the vjp with g = −1/2 (scaling by a power of two is exact; the
+    result is multiplied back by −2, so it is measured against f' itself)."""
+    if path in ("f", "df", "d2f"):
+        return getattr(act, path)
+    if path.startswith("f_df."):
+        index = 0 if path == "f_df.f" else 1
+        return lambda zs: act.f_df(zs)[index]
+    if path == "vjp":
+        return lambda zs: act.vjp(zs, np.full_like(zs, -0.5)) * -2.0
+    raise ValueError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
+
+
 def activation_accuracy(entry, which: str, fn, grid=None) -> AccuracyRow:
-    """Max/median ULP error of ``fn``, the runtime's f, f' or f'' ("f", "df", "d2f") of an
-    activation, against mpmath: the runtime is passed in, never imported (derivations/ does not
-    depend on nnref/)."""
+    """Max/median ULP error of ``fn``, one generated path of an activation (a key of ``PATHS``:
+    f, f', f'', either output of f_df, the vjp), against mpmath: the runtime is passed in, never
+    imported (derivations/ does not depend on nnref/)."""
     if grid is None:
         grid = full_range_grid(extra=points_near_zeros(entry))
+    base = PATHS[which]
     return measure(
-        entry.name, which, fn, entry.textbook(which), entry.params, entry.bound(which), grid, entry.kink_points(which)
+        entry.name, which, fn, entry.textbook(base), entry.params, entry.bound(base), grid, entry.kink_points(base)
     )
 
 

@@ -2,8 +2,8 @@
 
 For an activation: the largest relative error of f' and f'' against central differences (away from
 kinks), of f' against the complex step of the textbook form (where it is analytic), the worst ULP
-error of f, f' and f'' against mpmath over the full float64 range next to the entry's bound, and a
-NaN/inf scan. For a loss: the worst ULP error of the per-element value and gradient, and the
+error against mpmath over the full float64 range of every generated path (f, f', f'', both
+outputs of f_df, the vjp) next to the entry's bound, and a NaN/inf scan. For a loss: the worst ULP error of the per-element value and gradient, and the
 gradient of the mean cost against central differences. Exit status 1 if any row fails.
 
 The runtime code under test is handed in (``nnref._runtime.Runtime``): this module measures nnref,
@@ -24,8 +24,8 @@ import numpy as np
 import sympy as sp
 
 from derivations.common import numeric, pyplot, svg_text, with_params
-from derivations.entry import LABEL, WHICH
-from derivations.reference import AccuracyRow, activation_accuracy, loss_accuracy, naive_accuracy
+from derivations.entry import LABEL, PATHS
+from derivations.reference import AccuracyRow, activation_accuracy, loss_accuracy, naive_accuracy, runtime_path
 from derivations.symbols import z
 
 GREEN, RED, RESET = "\033[32m", "\033[31m", "\033[0m"
@@ -93,8 +93,8 @@ def complex_step_error(entry, act, gradcheck) -> float | None:
 
 
 def activation_row(entry, act, gradcheck, naive: bool = False) -> ActivationRow:
-    """Every check of the runtime activation ``act`` (an object with f, df, d2f) against ``entry``."""
-    accuracy = {which: activation_accuracy(entry, which, getattr(act, which)) for which in WHICH}
+    """Every check of the runtime activation ``act`` (an object with f, df, d2f, f_df, vjp) against ``entry``."""
+    accuracy = {path: activation_accuracy(entry, path, runtime_path(act, path)) for path in PATHS}
     raw = {which: naive_accuracy(entry, which) for which in ("f", "df")} if naive else {}
     fd_df, fd_d2f = fd_errors(entry, act, gradcheck)
     return ActivationRow(entry.name, accuracy, raw, fd_df, fd_d2f, complex_step_error(entry, act, gradcheck))
@@ -140,6 +140,11 @@ def _fmt_ulp(row: AccuracyRow) -> str:
     return f"{row.max_ulp:.3g}{bound}"
 
 
+def _worst(*rows: AccuracyRow) -> AccuracyRow:
+    """The row of several (f_df's two outputs) that is farthest from its bound."""
+    return max(rows, key=lambda r: (r.nan_inf, r.max_ulp / r.bound))
+
+
 def print_rows(rows: list, color: bool) -> None:
     def mark(ok):
         text = "✓" if ok else "✗"
@@ -148,7 +153,8 @@ def print_rows(rows: list, color: bool) -> None:
     acts = [r for r in rows if isinstance(r, ActivationRow)]
     if acts:
         print(
-            f"{'':2}{'activation':14} {'FD f′':>9} {'FD f″':>9} {'CS f′':>9} {'ULP f':>9} {'ULP f′':>14} {'ULP f″':>14} {'NaN':>4}"
+            f"{'':2}{'activation':14} {'FD f′':>9} {'FD f″':>9} {'CS f′':>9} {'ULP f':>9} {'ULP f′':>14} {'ULP f″':>14} "
+            f"{'ULP f_df':>14} {'ULP vjp':>14} {'NaN':>4}"
         )
     for row in acts:
         acc = row.accuracy
@@ -156,7 +162,8 @@ def print_rows(rows: list, color: bool) -> None:
         nan = sum(r.nan_inf for r in acc.values())
         print(
             f"{mark(row.ok)} {row.name:14} {row.fd_df:9.1e} {row.fd_d2f:9.1e} {cs:>9} "
-            f"{_fmt_ulp(acc['f']):>9} {_fmt_ulp(acc['df']):>14} {_fmt_ulp(acc['d2f']):>14} {nan:>4}"
+            f"{_fmt_ulp(acc['f']):>9} {_fmt_ulp(acc['df']):>14} {_fmt_ulp(acc['d2f']):>14} "
+            f"{_fmt_ulp(_worst(acc['f_df.f'], acc['f_df.df'])):>14} {_fmt_ulp(acc['vjp']):>14} {nan:>4}"
         )
     losses = [r for r in rows if isinstance(r, LossRow)]
     if losses:
@@ -169,6 +176,13 @@ def print_rows(rows: list, color: bool) -> None:
             print(f"{mark(row.ok)} {row.name:34} {row.fd:9.1e} {value:>10} {grad:>12} {nan:>4}")
 
 
+def _path_label(path: str) -> str:
+    """f, f', f'' as math; the other paths as the code names them (f_df's outputs, the vjp)."""
+    if path in LABEL:
+        return f"${LABEL[path]}$"
+    return {"vjp": "`vjp(z, g)` (as $f'$, g = −½)"}.get(path) or f"`f_df(z)` → ${LABEL[PATHS[path]]}$"
+
+
 def verification_markdown(row, entry, figure: str | None = None, header: str = HEADER) -> str:
     """The table a reference page includes under "Verification" (``figure``: the error plot's
     path relative to the page; ``header``: the first line, naming the command that wrote it)."""
@@ -176,7 +190,7 @@ def verification_markdown(row, entry, figure: str | None = None, header: str = H
         figure = f"../verification/activations/{row.name}.svg"
     lines = [header, "| check | result | bound |", "|---|---|---|"]
     for which, acc in row.accuracy.items():
-        label = {"value": "value", "grad": "gradient"}.get(which) or f"${LABEL[which]}$"
+        label = {"value": "value", "grad": "gradient"}.get(which) or _path_label(which)
         lines.append(
             f"| max ULP error of {label} against mpmath | {acc.max_ulp:.3g} at $z = {acc.worst_z:.6g}$ "
             f"(median {acc.median_ulp:.2g}, {acc.n_points} points) | {acc.bound:g} |"

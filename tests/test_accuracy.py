@@ -1,4 +1,5 @@
-"""Every generated f, f' and f'' against mpmath over the full float64 range, in ULP.
+"""Every generated path (f, f', f'', both outputs of f_df, the vjp) against mpmath over the full
+float64 range, in ULP.
 
 The bound is 4 ULP wherever the true value is a normal float64, unless the entry records its own
 measured bound with the reason next to it; and never a NaN or inf where the true value is finite.
@@ -13,16 +14,17 @@ import sympy as sp
 import nnref.activations as A
 from derivations.activations import ENTRIES
 from derivations.common import with_params
-from derivations.reference import activation_accuracy, full_range_grid, measure
+from derivations.entry import PATHS
+from derivations.reference import activation_accuracy, full_range_grid, measure, runtime_path
 from derivations.symbols import z
 from nnref import gradcheck
 
-CASES = [(entry, which) for entry in ENTRIES for which in ("f", "df", "d2f")]
+CASES = [(entry, path) for entry in ENTRIES for path in PATHS]
 
 
 @pytest.mark.parametrize("entry, which", CASES, ids=[f"{e.name}-{w}" for e, w in CASES])
 def test_ulp_error_within_bound(entry, which):
-    row = activation_accuracy(entry, which, getattr(A.get(entry.name), which))
+    row = activation_accuracy(entry, which, runtime_path(A.get(entry.name), which))
     assert row.nan_inf == 0, f"{entry.name}.{which}: {row.nan_inf} NaN/inf where the true value is finite"
     assert row.max_ulp <= row.bound, (
         f"{entry.name}.{which}: {row.max_ulp:.3g} ULP at z = {row.worst_z!r}: "
@@ -36,6 +38,28 @@ def test_every_recorded_bound_has_a_reason_and_is_needed(entry):
         assert bound > 4 and len(reason) > 20, f"{entry.name}.{which}: a bound needs a measured figure and a reason"
         row = activation_accuracy(entry, which, getattr(A.get(entry.name), which))
         assert row.max_ulp > 4, f"{entry.name}.{which} now reaches 4 ULP ({row.max_ulp:.3g}): drop its bound"
+
+
+def test_a_fused_path_that_loses_the_stable_form_fails():
+    """Were common-subexpression elimination to undo softplus's stable form inside f_df (log(1 + e^z),
+    inf at z = 1e3), or the vjp to ignore g, their rows would fail even though f and f' pass."""
+
+    class Undone:
+        act = A.get("softplus")
+        f, df, d2f = act.f, act.df, act.d2f
+
+        def f_df(self, zs):
+            with np.errstate(over="ignore"):
+                return np.log(1 + np.exp(zs)), self.act.df(zs)
+
+        def vjp(self, zs, g):
+            return self.act.df(zs)
+
+    entry = next(e for e in ENTRIES if e.name == "softplus")
+    rows = {path: activation_accuracy(entry, path, runtime_path(Undone(), path)) for path in PATHS}
+    assert rows["f"].ok and rows["f_df.df"].ok
+    assert rows["f_df.f"].nan_inf > 0 and not rows["f_df.f"].ok
+    assert not rows["vjp"].ok
 
 
 def test_the_check_can_fail():

@@ -10,8 +10,8 @@ import numpy as np
 
 from derivations.custom.errors import ULP_BOUND
 from derivations.custom.report import Region, Report
-from derivations.entry import WHICH
-from derivations.reference import full_range_grid, naive_accuracy, points_near_zeros, reference
+from derivations.entry import PATHS
+from derivations.reference import full_range_grid, naive_accuracy, points_near_zeros, reference, runtime_path
 from derivations.reference import measure as measure_row
 from derivations.verify import complex_step_error, fd_errors
 
@@ -51,11 +51,11 @@ def _regions(row, which: str) -> list[Region]:
 def measure(act, entry, report: Report, gradcheck) -> None:
     """Fill the report's measurements of ``act``, the runtime object running the generated code."""
     grid = full_range_grid(extra=points_near_zeros(entry))
-    for which in WHICH:
-        exclude = entry.kinks if which != "f" else ()
-        bound = ULP_BOUND if which != "d2f" else math.inf
+    for which, base in PATHS.items():
+        exclude = entry.kinks if base != "f" else ()
+        bound = ULP_BOUND if base != "d2f" else math.inf
         report.accuracy[which] = measure_row(
-            entry.name, which, getattr(act, which), entry.textbook(which), entry.params, bound, grid, exclude
+            entry.name, which, runtime_path(act, which), entry.textbook(base), entry.params, bound, grid, exclude
         )
         report.regions += _regions(report.accuracy[which], which)
     for which in ("f", "df"):

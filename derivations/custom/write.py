@@ -15,7 +15,7 @@ import sympy as sp
 from derivations import docgen
 from derivations.custom.errors import CustomError
 from derivations.custom.report import Report
-from derivations.entry import LABEL
+from derivations.entry import PATH_LABEL
 from derivations.verify import ActivationRow, error_plot, verification_markdown
 
 
@@ -51,7 +51,8 @@ def _primitives_section(source: str, primitives: str) -> tuple[str, str]:
 def standalone_module(report: Report, command: str, primitives: str) -> str:
     """A module with the generated functions that needs only NumPy and SciPy."""
     accuracy = (
-        ", ".join(f"{LABEL[w]} {r.max_ulp:.3g}" for w, r in report.accuracy.items()) or "not measured (verify=False)"
+        ", ".join(f"{PATH_LABEL[w]} {r.max_ulp:.3g}" for w, r in report.accuracy.items())
+        or "not measured (verify=False)"
     )
     copied, code = _primitives_section(report.source, primitives)
     head = [
