@@ -34,6 +34,8 @@ class Runtime:
     primitives_source: Callable[[], str]
     #: nnref._arrays.check_params: parameters checked as the registry checks its own.
     check_params: Callable[..., dict]
+    #: nnref.custom.derive: `nnref custom`'s pipeline in a worker process, under a time budget.
+    derive_custom: Callable[..., Any]
 
 
 def runtime() -> Runtime:
@@ -50,4 +52,11 @@ def runtime() -> Runtime:
         compile_activation=compile_activation,
         primitives_source=lambda: inspect.getsource(_primitives),
         check_params=check_params,
+        derive_custom=_derive_custom,
     )
+
+
+def _derive_custom(*args, **kwargs):
+    from nnref.custom import derive
+
+    return derive(*args, **kwargs)

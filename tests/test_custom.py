@@ -6,6 +6,8 @@ import importlib.util
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +30,12 @@ def mish():
     return activation("z*tanh(softplus(z))", name="my_mish")
 
 
+QUICK_GELU_STEPS: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def quick_gelu():
-    return activation("z*sigmoid(1.702*z)", name="quick_gelu")
+    return activation("z*sigmoid(1.702*z)", name="quick_gelu", progress=QUICK_GELU_STEPS.append)
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +217,75 @@ def test_cli_end_to_end(tmp_path):
             [sys.executable, "-m", "nnref", "custom", *args], capture_output=True, text=True, timeout=120
         )
         assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr, (args, bad.stderr)
+
+
+def test_progress_names_each_step_in_order(quick_gelu):
+    assert QUICK_GELU_STEPS[0] == "parsing the formula" and QUICK_GELU_STEPS[-1] == "verifying against mpmath"
+    for step in ("stabilising", "generating code (derivatives, Taylor patches)", "proving f", "proving d2f"):
+        assert step in QUICK_GELU_STEPS
+    assert QUICK_GELU_STEPS.index("proving f") < QUICK_GELU_STEPS.index("proving df")
+
+
+# Formulas on which SymPy or mpmath can work without end: each ends within its time budget, with a
+# result or an error naming the budget and the step (huge towers, nested exponentials, long sums
+# and products, a simplification that explodes).
+SLOW = [
+    "z**z**z**z**z",
+    "exp(exp(exp(z)))",
+    "log(1 + log(1 + log(1 + exp(exp(z)))))",
+    "+".join(f"tanh({k}*z + {k})" for k in range(1, 31)),
+    "*".join(f"(1 + z/{k})" for k in range(1, 31)),
+    "(1 + z)**40/(1 + z**2)**20 + sqrt(1 + exp(z)**3)",
+]
+BUDGET = 5.0
+
+
+@pytest.mark.parametrize("text", SLOW, ids=[t[:30] for t in SLOW])
+def test_every_formula_ends_within_its_time_budget(text):
+    start = time.monotonic()
+    try:
+        act = activation(text, name="slow", time_budget=BUDGET)
+    except CustomError as exc:
+        assert f"did not finish within the time budget of {BUDGET:g} s; it was " in str(exc), exc
+    else:
+        assert act.report.accuracy  # derived and measured in time: a verdict either way
+    # Started, stopped and cleaned up, with a margin for a loaded machine's process start.
+    assert time.monotonic() - start < BUDGET + 15
+
+
+def test_the_budget_holds_from_any_thread():
+    outcome = {}
+
+    def run():
+        try:
+            activation("exp(exp(exp(z)))", time_budget=3)
+        except CustomError as exc:
+            outcome["error"] = str(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert "within the time budget of 3 s" in outcome["error"]
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "10", True, None])
+def test_a_bad_time_budget_is_refused_before_any_work(bad):
+    start = time.monotonic()
+    with pytest.raises(CustomError, match="time_budget must be"):
+        activation("z", time_budget=bad)
+    assert time.monotonic() - start < 1.0
+    with pytest.raises(CustomError, match="progress must be"):
+        activation("z", progress="print")
+
+
+def test_the_cli_stops_at_its_budget_and_says_where():
+    cmd = [sys.executable, "-m", "nnref", "custom", "exp(exp(exp(z)))", "--time-budget", "3"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "within the time budget of 3 s; it was " in result.stderr and "--time-budget" in result.stderr
+    assert "Traceback" not in result.stderr
+    bad = subprocess.run(cmd[:-1] + ["-5"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--time-budget: expected a number of seconds > 0" in bad.stderr
+    usage = subprocess.run(cmd[:4] + ["--help"], capture_output=True, text=True, timeout=120)
+    assert "1 derived but not verified" in " ".join(usage.stdout.split())

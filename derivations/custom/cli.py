@@ -1,19 +1,32 @@
 """The `nnref custom` command: ``nnref custom "EXPR" [--name] [--param k=v ...] [--out FILE.py] [--docs DIR]``.
 
 Exit status: 0 verified (or --no-verify), 1 derived but not verified (the report says where it
-falls short), 2 bad input (nothing is derived or written).
+falls short), 2 bad input or out of time (nothing is derived or written).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import sys
+import time
 from pathlib import Path
 
 from derivations.custom.errors import CustomError
-from derivations.custom.pipeline import _check_name, build
+from derivations.custom.pipeline import _check_name
 from derivations.custom.write import command_line, out_path, page_paths, refuse_existing, write_module, write_page
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
+    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +44,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite --out / --docs files that already exist")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     parser.add_argument("--no-verify", action="store_true", help="skip the mpmath verification (faster)")
+    parser.add_argument(
+        "--time-budget",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop the whole pipeline after this many seconds, naming the step it was in (default: 120)",
+    )
+    parser.epilog = (
+        "exit status: 0 derived and verified (or --no-verify); 1 derived but not verified (the report "
+        "says where it falls short); 2 bad input or out of time (nothing is written)"
+    )
 
 
 def _parse_param(text: str) -> tuple[str, float]:
@@ -57,13 +81,34 @@ def _check_targets(args: argparse.Namespace) -> None:
             refuse_existing(p, args.force, "file")
 
 
+@contextlib.contextmanager
+def _progress():
+    """On a terminal, the running step on one line of stderr (erased when done); elsewhere nothing."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    start = time.monotonic()
+
+    def show(step: str) -> None:
+        print(f"\r\033[Knnref custom: {step} ({time.monotonic() - start:.0f} s)", end="", file=sys.stderr, flush=True)
+
+    try:
+        yield show
+    finally:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace, runtime) -> int:
     try:
         params = dict(_parse_param(p) for p in args.param)
         if len(params) != len(args.param):
             raise CustomError("--param: a parameter is given twice")
         _check_targets(args)
-        entry, report, _ = build(args.expr, args.name, params, runtime, verify=not args.no_verify)
+        budget = {} if args.time_budget is None else {"time_budget": args.time_budget}
+        with _progress() as progress:
+            entry, report, _ = runtime.derive_custom(
+                args.expr, args.name, params, verify=not args.no_verify, progress=progress, **budget
+            )
         command = command_line(report, out=args.out, docs=args.docs)
         if args.json:
             print(json.dumps(report.as_dict(), indent=2, default=str))

@@ -154,35 +154,45 @@ def _entry(parsed, stable, name: str, params: dict[str, float], kinks, saturate,
     return entry
 
 
-def build(expr: str, name: str | None, params: dict, runtime, verify: bool = True):
+def build(expr: str, name: str | None, params: dict, runtime, verify: bool = True, progress=None):
     """Derive, stabilise, generate and (with ``verify``) measure the activation ``expr``.
 
     Returns (entry, report, act): the entry, the report, and the runtime object that runs the
     generated code (``runtime.compile_activation``). Raises CustomError naming the problem: a
-    formula outside the vocabulary, a bad name or parameter.
+    formula outside the vocabulary, a bad name or parameter. ``progress(step)``, if given, is
+    called with the name of each step as it starts.
+
+    This runs in the caller's process with no overall time limit: ``nnref.custom`` runs it in a
+    worker process under a time budget.
     """
+    step = progress if progress is not None else (lambda name: None)
     from derivations.custom.parse import FormulaError, parse
     from derivations.custom.stabilise import stabilise
     from derivations.custom.verify import measure
     from derivations.proofs import Proof, prove_one
 
+    step("parsing the formula")
     name = _check_name(name)
     params = _check_params(params, runtime)
     try:
         parsed = parse(expr, params)
     except FormulaError as exc:
         raise CustomError(str(exc)) from exc
+    step("stabilising")
     with _time_limit(SYMBOLIC_SECONDS):
         stable, rewrites = stabilise(parsed.stable)
+    step("finding the kinks")
     kinks = _kinks(parsed.textbook, params)
     why = " ".join(dict.fromkeys(r.why for r in rewrites))
     entry = _entry(parsed, stable, name, params, kinks, None, why)
+    step("generating code (derivatives, Taylor patches)")
     try:
         with _time_limit(SYMBOLIC_SECONDS * 2):
             source = generated_source(entry)
     except TimeoutError as exc:
         raise CustomError(f"could not generate code for {expr!r}: {exc}") from None
     act = runtime.compile_activation(source, name, params, kinks)
+    step("checking f' and f'' at huge |z|")
     saturate = _saturation(entry, act)
     if saturate is not None:
         entry = _entry(parsed, stable, name, params, kinks, saturate, why)
@@ -191,12 +201,14 @@ def build(expr: str, name: str | None, params: dict, runtime, verify: bool = Tru
 
     proofs = {}
     for which in WHICH:
+        step(f"proving {which}")
         try:
             with _time_limit(SYMBOLIC_SECONDS):
                 proofs[which] = prove_one(entry, which)
         except TimeoutError as exc:
             proofs[which] = Proof(False, f"not proven: {exc}")
     props, note = None, ""
+    step("deciding the properties")
     try:
         from derivations.properties import entry_properties
 
@@ -207,6 +219,7 @@ def build(expr: str, name: str | None, params: dict, runtime, verify: bool = Tru
     except Exception as exc:  # noqa: BLE001  (SymPy may fail in many ways on a user's formula)
         note = f"SymPy could not decide them ({type(exc).__name__}: {exc})"
     simplified = None
+    step("simplifying f'")
     try:
         with _time_limit(SYMBOLIC_SECONDS / 2):
             simplified = sp.simplify(entry.df)
@@ -230,5 +243,6 @@ def build(expr: str, name: str | None, params: dict, runtime, verify: bool = Tru
         source=source,
     )
     if verify:
+        step("verifying against mpmath")
         measure(act, entry, report, runtime.gradcheck)
     return entry, report, act
