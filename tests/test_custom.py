@@ -289,3 +289,31 @@ def test_the_cli_stops_at_its_budget_and_says_where():
     assert bad.returncode == 2 and "--time-budget: expected a number of seconds > 0" in bad.stderr
     usage = subprocess.run(cmd[:4] + ["--help"], capture_output=True, text=True, timeout=120)
     assert "1 derived but not verified" in " ".join(usage.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "text,registry,points",
+    [
+        ("max(z, 0.1*z)", A.get("leaky_relu", alpha=0.1), [0.0]),
+        ("max(z, 0)", A.get("relu"), [0.0]),
+        ("min(max(z, -1), 1)", A.get("hard_tanh"), [-1.0, 1.0]),
+        ("min(max(z + 3, 0), 6)/6", A.get("hard_sigmoid"), [-3.0, 3.0]),
+    ],
+)
+def test_a_kink_takes_the_registrys_value(text, registry, points):
+    act = activation(text, name="kinked", verify=False)
+    x = np.array(points)
+    assert np.array_equal(act.df(x), registry.df(x)), (act.df(x), registry.df(x))
+    # Away from the kinks the two agree everywhere.
+    assert np.array_equal(act.df(GRID), registry.df(GRID))
+    assert "side away from 0" in act.report.kink and "side away from 0" in act.report.table()
+    assert "f'(z) = " in act.source  # the convention is written into the generated code's docstring
+
+
+def test_a_proof_with_a_convention_says_so_and_is_not_cut_mid_word():
+    act = activation("max(z, 0.1*z)", name="leaky", verify=False)
+    table = act.report.table()
+    assert "Equal for every z except 0, where the value is the documented convention" in table
+    for line in table.splitlines():
+        if line.endswith("…)"):
+            assert line[-4] == " " or line[-3] == " ", line  # cut at a boundary: "... …)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import keyword
+import math
 import re
 import signal
 import threading
@@ -71,16 +72,53 @@ def _check_params(params: dict, runtime) -> dict[str, float]:
         ) from None
 
 
-def _kinks(expr, params: dict[str, float]) -> tuple[float, ...]:
-    """The numeric points where a piecewise/abs/max/min formula changes branch."""
+def _kinks(expr, params: dict[str, float]) -> list:
+    """The exact points where a piecewise/abs/max/min formula changes branch, in order."""
     from derivations.properties import breakpoints
 
     try:
         with _time_limit(SYMBOLIC_SECONDS):
             points = breakpoints(with_params(expr, params, exact=True))
     except (TimeoutError, NotImplementedError, TypeError, ValueError):
-        return ()
-    return tuple(sorted({float(p) for p in points if p.is_real and p.is_finite}))
+        return []
+    exact = {}
+    for p in points:
+        if p.is_real and p.is_finite:
+            exact.setdefault(float(p), p)
+    return [exact[k] for k in sorted(exact)]
+
+
+#: The rule for a derivative's value where it jumps, the registry's: relu'(0) = 0, leaky_relu'(0) = α
+#: and elu'(0) = α are left derivatives; hard_tanh'(±1) = 0 and hard_sigmoid'(±3) = 0 are outer slopes.
+KINK_RULE = "the one-sided limit from the side away from 0 (from the left at 0), as the registry's entries do"
+
+
+def _at_kinks(expr, params: dict[str, float], points: list) -> tuple[sp.Expr, list[str]]:
+    """``expr`` (a printable f' or f'') with its value at each jump set by :data:`KINK_RULE`, and
+    the values chosen (``["f'(0) = 1/10", ...]``); continuous points are left alone."""
+    if not points:
+        return expr, []
+    numeric = with_params(expr, params, exact=True)
+    # One-sided values 1e-30 from the point, to 40 digits: SymPy's limit of a sum of Piecewise is
+    # unreliable (it gives 0 on both sides of max(z, z/10)' at 0), and float64 cannot tell the
+    # difference between a branch's value 1e-30 away and its limit.
+    eps = sp.Rational(1, 10**30)
+    pieces, chosen = [], []
+    for point in points:
+        try:
+            with _time_limit(SYMBOLIC_SECONDS / 4):
+                left, right = (sp.N(numeric.subs(z, point + side * eps), 40) for side in (-1, 1))
+            left, right = float(left), float(right)
+        except (TimeoutError, NotImplementedError, TypeError, ValueError):
+            continue
+        if not (math.isfinite(left) and math.isfinite(right)) or abs(left - right) <= 1e-15 * (1 + abs(left)):
+            continue
+        value = left if point <= 0 else right
+        pieces.append((sp.Float(value, 17), sp.Eq(z, sp.Float(float(point), 17))))
+        chosen.append(f"{value!r} at z = {point}")
+    if not pieces:
+        return expr, []
+    return sp.Piecewise(*pieces, (expr, True)), chosen
 
 
 def generated_source(entry) -> str:
@@ -131,9 +169,14 @@ def _printable(expr):
     return expr.replace(sp.Heaviside, lambda u, *h: sp.Piecewise((1, u > 0), (0, True)))
 
 
-def _entry(parsed, stable, name: str, params: dict[str, float], kinks, saturate, why: str):
-    stable_df = _printable(sp.diff(stable, z))
-    stable_d2f = _printable(sp.diff(stable_df, z))
+def _entry(parsed, stable, name: str, params: dict[str, float], points, saturate, why: str):
+    raw_df = _printable(sp.diff(stable, z))
+    stable_df, df_at = _at_kinks(raw_df, params, points)
+    stable_d2f, d2f_at = _at_kinks(_printable(sp.diff(raw_df, z)), params, points)
+    kink = ""
+    if df_at or d2f_at:
+        values = [f"f'(z) = {v}" for v in df_at] + [f"f''(z) = {v}" for v in d2f_at]
+        kink = f"where a derivative jumps it takes {KINK_RULE}: " + "; ".join(values) + "."
     entry = Activation(
         name=name,
         title=f"{name} (custom)",
@@ -145,7 +188,8 @@ def _entry(parsed, stable, name: str, params: dict[str, float], kinks, saturate,
         stable_df=stable_df,
         stable_d2f=stable_d2f,
         params=params,
-        kinks=kinks,
+        kinks=tuple(float(p) for p in points),
+        kink=kink,
         why=why,
         saturate=saturate,
         # As the registry's entries, with the degree raised (to 60) where a nearby pole slows the series.
@@ -182,9 +226,10 @@ def build(expr: str, name: str | None, params: dict, runtime, verify: bool = Tru
     with _time_limit(SYMBOLIC_SECONDS):
         stable, rewrites = stabilise(parsed.stable)
     step("finding the kinks")
-    kinks = _kinks(parsed.textbook, params)
+    points = _kinks(parsed.textbook, params)
     why = " ".join(dict.fromkeys(r.why for r in rewrites))
-    entry = _entry(parsed, stable, name, params, kinks, None, why)
+    entry = _entry(parsed, stable, name, params, points, None, why)
+    kinks = entry.kinks
     step("generating code (derivatives, Taylor patches)")
     try:
         with _time_limit(SYMBOLIC_SECONDS * 2):
@@ -195,7 +240,7 @@ def build(expr: str, name: str | None, params: dict, runtime, verify: bool = Tru
     step("checking f' and f'' at huge |z|")
     saturate = _saturation(entry, act)
     if saturate is not None:
-        entry = _entry(parsed, stable, name, params, kinks, saturate, why)
+        entry = _entry(parsed, stable, name, params, points, saturate, why)
         source = generated_source(entry)
         act = runtime.compile_activation(source, name, params, kinks)
 
@@ -241,6 +286,7 @@ def build(expr: str, name: str | None, params: dict, runtime, verify: bool = Tru
         patches=list(entry.patches),
         saturate=saturate,
         source=source,
+        kink=entry.kink,
     )
     if verify:
         step("verifying against mpmath")

@@ -55,6 +55,8 @@ class Report:
     regions: list[Region] = field(default_factory=list)
     #: Where f itself is NaN on the grid (outside the formula's real domain): [(lo, hi), ...].
     undefined: list[tuple[float, float]] = field(default_factory=list)
+    #: The values the derivatives take where they jump (the registry's rule), or "".
+    kink: str = ""
 
     @property
     def verified(self) -> bool:
@@ -104,7 +106,8 @@ class Report:
                 {"rule": r.rule, "before": sp.sstr(r.before), "after": sp.sstr(r.after), "proven": r.proof.proven}
                 for r in self.rewrites
             ],
-            "proofs": {w: {"proven": p.proven, "method": p.method} for w, p in self.proofs.items()},
+            "proofs": {w: {"proven": p.proven, "method": p.method, "note": p.note} for w, p in self.proofs.items()},
+            "kink": self.kink,
             "properties": props,
             "properties_note": self.properties_note,
             "kinks": list(self.kinks),
@@ -144,6 +147,10 @@ class Report:
             out.append(
                 f"  code {LABEL[w]:3} = textbook {LABEL[w]:3}: {'proven' if p.proven else 'NOT proven'} ({_short(p.method, 90)})"
             )
+            if p.note:
+                out.append(f"      {p.note}")
+        if self.kink:
+            out.append(f"  At the kinks: {self.kink}")
         for p in self.patches:
             out.append(
                 f"  Taylor patch of f' about its zero z0 = {p.z0:.10g} (|z − z0| < {p.radius:g}, truncation {p.truncation:.1e})"
@@ -209,4 +216,12 @@ class Report:
 
 
 def _short(text: str, width: int = 160) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``text`` cut to ``width`` characters at a word or clause boundary, never mid-word."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    for sep in ("; ", ", ", " "):
+        if sep in cut:
+            cut = cut[: cut.rindex(sep)].rstrip(",;")
+            break
+    return cut + " …"
