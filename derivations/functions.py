@@ -263,6 +263,42 @@ class hypot(StableFunction):
             return True
 
 
+class exp_neg_square(StableFunction):
+    r""":math:`e^{-c v^2}` for a constant c > 0, printed as ``nnref._primitives.exp_neg_square``,
+    which forms c·v² exactly as a double-double: the rounding of v² (and of c·v², and of c itself
+    when float64 cannot hold it) would cost up to c v² ULP, 700 ULP where the value is still normal.
+
+    Two arguments (v, c) for the reason ``sigmoid_scaled`` has them (``exact_args``).
+    """
+
+    nargs = 2
+    exact_args = True
+    why = "exp(-c·u²) loses up to c·u² ULP (700 near underflow) to the rounding of u² and c·u²; the primitive forms c·u² exactly."
+
+    @classmethod
+    def textbook_of(cls, v, c):
+        return sp.exp(-c * v**2)
+
+    def fdiff(self, argindex=1):
+        v, c = self.args
+        return -2 * c * v * exp_neg_square(v, c)
+
+    def numpy_code(self, printer) -> str:
+        v, c = self.args
+        hi = float(c)
+        lo = float(sp.N(c - sp.Rational(hi), 30))
+        return f"nnref._primitives.exp_neg_square({printer._print(v)}, {hi!r}, {lo!r})"
+
+    def _latex(self, printer, exp=None):
+        v, c = self.args
+        tex = rf"e^{{-{printer._print(c * v**2)}}}"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+    def _eval_is_positive(self):
+        if self.args[0].is_extended_real:
+            return True
+
+
 class sigmoid_scaled(StableFunction):
     r"""σ(c·v) for a constant c that is not a float64 (``z*sigmoid(1.702*z)``), printed as
     ``nnref._primitives.expit_scaled``, which does not lose |c v|/2 ULP to the rounding of c·v.

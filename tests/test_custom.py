@@ -147,7 +147,7 @@ def test_stabilise_rewrites_are_proven_and_only_where_needed():
         sp.exp(x) - 1: "expm1",
         sp.log(1 + x**2): "log1p",
         (1 + sp.erf(x / sp.sqrt(2))) / 2: "ncdf",
-        sp.exp(-(x**2) / 2): "npdf",
+        sp.exp(-(x**2) / 2): "exp_neg_square",
     }
     for raw, block in cases.items():
         stable, rewrites = stabilise(raw)
@@ -317,3 +317,27 @@ def test_a_proof_with_a_convention_says_so_and_is_not_cut_mid_word():
     for line in table.splitlines():
         if line.endswith("…)"):
             assert line[-4] == " " or line[-3] == " ", line  # cut at a boundary: "... …)"
+
+
+def test_exp_of_minus_a_square_verifies():
+    act = activation("exp(-z**2)", name="gauss")
+    report = act.report
+    assert report.verified, report.table()
+    assert [r.rule for r in report.rewrites] == ["exp(−c·u²) → exp_neg_square(u, c)"]
+    # The plain formula loses hundreds of ULP to the rounding of z² near underflow.
+    assert report.accuracy["f"].max_ulp <= 2 and report.naive["f"].max_ulp > 100
+
+
+def test_a_rewrite_that_measures_worse_is_not_shipped(monkeypatch):
+    """Plant a sigmoid block printed 1e-11 off (45,000 ULP): f as written (1/(1 + exp(-z)), 1.4 ULP)
+    must be shipped instead, while f', whose plain form overflows to NaN at z = -708, keeps the block."""
+    from derivations import functions as F
+    from derivations.custom.pipeline import build
+    from nnref._runtime import runtime
+
+    monkeypatch.setattr(F.sigmoid, "numpy_template", "(scipy.special.expit({0})*1.00000000001)")
+    _, report, act = build("1/(1 + exp(-z))", "sig", {}, runtime())
+    assert report.dropped.startswith("f as written: "), report.dropped
+    assert "f' and f''" not in report.dropped and "measured better, so shipped: f as written" in report.table()
+    assert report.accuracy["f"].max_ulp <= 4 and report.accuracy["f"].max_ulp < report.accuracy["df"].max_ulp
+    assert "1.00000000001" not in act.source.split("def sig_df")[0].split("def sig_f")[1]

@@ -26,6 +26,10 @@ GOLDEN = {
     F.expm1: (F.expm1(z), "numpy.expm1(z)"),
     F.log1p: (F.log1p(z), "numpy.log1p(z)"),
     F.hypot: (F.hypot(z, 1), "numpy.hypot(z, 1)"),
+    F.exp_neg_square: (
+        F.exp_neg_square(z, sp.Rational(1, 3)),
+        "nnref._primitives.exp_neg_square(z, 0.3333333333333333, 1.850371707708594e-17)",
+    ),
     F.sigmoid_scaled: (
         F.sigmoid_scaled(z, sp.Rational(1702, 1000)),
         "nnref._primitives.expit_scaled(z, 1.702, 4.263256414560601e-17)",

@@ -57,6 +57,8 @@ class Report:
     undefined: list[tuple[float, float]] = field(default_factory=list)
     #: The values the derivatives take where they jump (the registry's rule), or "".
     kink: str = ""
+    #: The rewrites left out because the code they gave measured worse than the formula as written.
+    dropped: str = ""
 
     @property
     def verified(self) -> bool:
@@ -108,6 +110,7 @@ class Report:
             ],
             "proofs": {w: {"proven": p.proven, "method": p.method, "note": p.note} for w, p in self.proofs.items()},
             "kink": self.kink,
+            "dropped": self.dropped,
             "properties": props,
             "properties_note": self.properties_note,
             "kinks": list(self.kinks),
@@ -137,6 +140,8 @@ class Report:
         out.append(f"  f'(z), code       = {_short(sp.sstr(self.code['df']))}")
         out.append("")
         out.append("Stabilisation")
+        if self.dropped:
+            out.append(f"  measured better, so shipped: {self.dropped}")
         if not self.rewrites:
             out.append("  no unstable pattern found: the formula is printed as written")
         for r in self.rewrites:
