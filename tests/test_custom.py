@@ -341,3 +341,16 @@ def test_a_rewrite_that_measures_worse_is_not_shipped(monkeypatch):
     assert "f' and f''" not in report.dropped and "measured better, so shipped: f as written" in report.table()
     assert report.accuracy["f"].max_ulp <= 4 and report.accuracy["f"].max_ulp < report.accuracy["df"].max_ulp
     assert "1.00000000001" not in act.source.split("def sig_df")[0].split("def sig_f")[1]
+
+
+def test_softsign_typed_as_a_formula_verifies_as_the_registrys_does():
+    act = activation("z/(1+abs(z))", name="my_softsign")
+    report, entry = act.report, ACTIVATIONS["softsign"]
+    assert report.verified, report.table()
+    for which in ("f", "df"):
+        builtin = activation_accuracy(entry, which, getattr(A.get("softsign"), which)).max_ulp
+        assert report.accuracy[which].max_ulp <= max(builtin, 1.0) + 0.5, which
+    assert report.accuracy["d2f"].nan_inf == 0
+    huge = np.array([-1e308, 1e308])
+    assert np.array_equal(act.df(huge), [0.0, 0.0])  # 1/(|z| + 1)² underflows; the quotient rule gave 1e-308
+    assert np.all(np.isfinite(act.d2f(huge)))
