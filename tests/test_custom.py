@@ -354,3 +354,13 @@ def test_softsign_typed_as_a_formula_verifies_as_the_registrys_does():
     huge = np.array([-1e308, 1e308])
     assert np.array_equal(act.df(huge), [0.0, 0.0])  # 1/(|z| + 1)² underflows; the quotient rule gave 1e-308
     assert np.all(np.isfinite(act.d2f(huge)))
+
+
+def test_out_keeps_the_code_out_of_the_terminal_and_huge_constants_stay_short(tmp_path):
+    out = tmp_path / "big.py"
+    cmd = [sys.executable, "-m", "nnref", "custom", "z*1e308", "--no-verify", "--out", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "def custom_f" in out.read_text() and "def custom_f" not in result.stdout
+    assert "Generated NumPy source" not in result.stdout and f"wrote {out}" in result.stdout
+    assert "1e+308" in result.stdout and "0" * 30 not in result.stdout

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace, runtime) -> int:
         if args.json:
             print(json.dumps(report.as_dict(), indent=2, default=str))
         else:
-            print(report.table())
+            print(report.table(source=args.out is None))
         if args.out is not None:
             written = write_module(report, args.out, runtime.primitives_source(), force=args.force, command=command)
             print(f"\nwrote {written}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -126,7 +127,8 @@ class Report:
             "verified": self.verified,
         }
 
-    def table(self) -> str:
+    def table(self, source: bool = True) -> str:
+        """The report as text; ``source=False`` leaves out the generated code (written to a file)."""
         out = [f"nnref custom: {self.name}(z) = {self.formula}"]
         if self.params:
             out.append("  parameters: " + ", ".join(f"{k} = {v!r}" for k, v in self.params.items()))
@@ -214,14 +216,20 @@ class Report:
             out.append(f"  verdict: {'✓ verified' if self.verified else '✗ not verified (see above)'}")
         else:
             out.append("  skipped (verify=False)")
-        out.append("")
-        out.append("Generated NumPy source")
-        out.append(self.source.rstrip())
-        return "\n".join(out)
+        text = _digits("\n".join(out))
+        if source:
+            text += "\n\nGenerated NumPy source\n" + self.source.rstrip()
+        return text
+
+
+def _digits(text: str) -> str:
+    """An exact number of more than 20 digits (1e308 in a formula is an integer of 309) as a float."""
+    return re.sub(r"\d{21,}", lambda m: f"{float(m.group()):.6g}", text)
 
 
 def _short(text: str, width: int = 160) -> str:
     """``text`` cut to ``width`` characters at a word or clause boundary, never mid-word."""
+    text = _digits(text)
     if len(text) <= width:
         return text
     cut = text[: width - 1]
