@@ -16,6 +16,8 @@ Caches: ``linear_forward`` returns ``(Z, (A, W, b))``; ``linear_activation_forwa
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from nnref import activations as _activations
@@ -29,9 +31,14 @@ def initialize_parameters_deep(layer_dims, seed: int | None = None) -> dict[str,
     With ``seed`` given, NumPy's legacy generator is seeded first (``np.random.seed(seed)``), which
     reproduces the notebook's numbers exactly.
     """
-    dims = [int(d) for d in layer_dims]
-    if len(dims) < 2 or any(d < 1 for d in dims):
-        raise ValueError(f"layer_dims must list at least two positive sizes, got {list(layer_dims)}")
+    try:
+        dims = list(layer_dims)
+    except TypeError:
+        raise TypeError(f"layer_dims must be a list of layer sizes, got {layer_dims!r}") from None
+    # Whole numbers only: 2.5 units is a mistake to report, not a size to round to 2.
+    if len(dims) < 2 or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1 for d in dims):
+        raise ValueError(f"layer_dims must list at least two positive whole numbers, got {dims!r}")
+    dims = [int(d) for d in dims]
     if seed is not None:
         np.random.seed(seed)
     parameters = {}
