@@ -60,3 +60,32 @@ def check_params(
             raise ValueError(f"{owner}: parameter {key} must be > 0, got {value}")
         params[key] = value
     return params
+
+
+def real_number(
+    value, name: str, *, low: float | None = None, high: float | None = None, low_open: bool = False
+) -> float:
+    """``value`` as a float: a Python or NumPy real number, finite, with ``low ≤ value < high``
+    (``low < value`` if ``low_open``). The message names ``name`` and the interval expected."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    lower = "" if low is None else f"{low:g} {'<' if low_open else '≤'} "
+    upper = "" if high is None else f" < {high:g}"
+    expected = f"a finite number with {lower}{name}{upper}" if (lower or upper) else "a finite number"
+    too_low = low is not None and (value < low or (low_open and value == low))
+    if not math.isfinite(value) or too_low or (high is not None and value >= high):
+        raise ValueError(f"{name} must be {expected}, got {value:g}")
+    return value
+
+
+def whole_number(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int ≥ ``minimum``: a Python or NumPy integer, or a float with no fractional
+    part (2.0); 2.7 is refused, never truncated. The message names ``name``."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        value = int(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number ≥ {minimum}, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be a whole number ≥ {minimum}, got {value}")
+    return int(value)

@@ -120,3 +120,18 @@ def get(name: str, **params: float):
         kink=meta["kink"],
         ulp_bounds=dict(meta["ulp_bounds"]),
     )
+
+
+def resolve(activation, argument: str = "activation"):
+    """An activation given either way the API accepts it: a registry name (``"relu"``), or an
+    object with the registry's contract: ``nnref.activations.get(...)`` with its parameters bound,
+    or ``nnref.custom.activation(...)``, a user's formula. ``argument`` names the argument in the
+    error for anything else."""
+    if isinstance(activation, str):
+        return get(activation)
+    if callable(getattr(activation, "f", None)) and callable(getattr(activation, "vjp", None)):
+        return activation
+    raise TypeError(
+        f"{argument} must be a registry name ({', '.join(names())}) or an activation object "
+        f"(nnref.activations.get(...), nnref.custom.activation(...)); got {activation!r}"
+    )

@@ -1,7 +1,10 @@
 """nnref.MLP: a multilayer perceptron on the generated activations and losses.
 
 Arrays follow the notebook: X is (n_features, m), one example per column. For classification y is
-a vector of m integer labels; for regression it is (n_outputs, m) (or (m,) for one output).
+a vector of m integer labels 0..K−1; for regression it is (n_outputs, m) (or (m,) for one output).
+This is the column-layout core. ``nnref.MLPClassifier`` and ``nnref.MLPRegressor``
+(``nnref.estimators``) wrap it for scikit-learn: rows are examples at their boundary, labels of
+any type, and they transpose once, on the way in.
 
 The output layer and the loss are fused where that is both proven and stabler: softmax with
 cross-entropy is trained through ``softmax_cross_entropy`` on the logits (dZ = (p − y)/m), and a
@@ -20,38 +23,68 @@ import numpy as np
 
 from nnref import activations as _activations
 from nnref import losses as _losses
-from nnref._arrays import as_real_array
+from nnref._arrays import as_real_array, real_number, whole_number
 
 INITS = ("small", "xavier", "he")
 OPTIMIZERS = ("gd", "sgd", "adam")
+CLASSIFIER_LOSSES = ("softmax_cross_entropy", "binary_cross_entropy")
+
+#: fit stops when the cost climbs above this multiple of its value before the first step: a
+#: learning rate that overshoots drives the cost up by orders of magnitude (moons, gd, lr=1000:
+#: from 0.69 to 1e31 within a few epochs), long before it overflows to NaN, if it ever does
+#: (dead ReLUs can hold it at 1e3 for good). A cost that grows without bound crosses it too.
+DIVERGENCE_FACTOR = 100.0
+
+
+def _seed(seed):
+    """None, a whole number ≥ 0, or a numpy.random.Generator (drawn from, so fits differ)."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return seed
+    try:
+        return whole_number(seed, "seed", minimum=0)
+    except TypeError:
+        raise TypeError(f"seed must be None, a whole number ≥ 0 or a numpy.random.Generator, got {seed!r}") from None
 
 
 class MLP:
     """A fully connected network: ``layers = [n_inputs, hidden..., n_outputs]``.
 
     Args:
-        layers: sizes of every layer, input first.
-        activation: one registry name for all hidden layers, or one per hidden layer.
-        loss: "softmax_cross_entropy" (several classes), "binary_cross_entropy" (two classes, one
-            sigmoid output, the notebook's), or a regression loss ("mse", "mae", "huber").
+        layers: sizes of every layer, input first (whole numbers ≥ 1).
+        activation: the hidden layers' activation, one for all or one per hidden layer: a registry
+            name, ``nnref.activations.get(name, **params)``, or ``nnref.custom.activation(formula)``.
+        loss: "softmax_cross_entropy" (several classes, one output unit each),
+            "binary_cross_entropy" (two classes, one sigmoid output, the notebook's), or a
+            regression loss ("mse", "mae", "huber").
         init: "small" (the notebook's randn × 0.01), "xavier" (variance 1/n_in: keeps the
             variance of tanh/sigmoid pre-activations), or "he" (variance 2/n_in: ReLU halves it).
         optimizer: "gd" (full batch, the notebook's), "sgd" (mini-batch with momentum), "adam".
         lr: learning rate (> 0).
-        momentum: SGD's momentum.
-        beta1: Adam's first-moment decay.
-        beta2: Adam's second-moment decay.
-        eps: Adam's denominator guard.
-        weight_decay: L2 penalty λ: the cost gains (λ/2m)·Σ‖W‖².
-        epochs: passes over the training set.
+        momentum: SGD's momentum, 0 ≤ momentum < 1.
+        beta1: Adam's first-moment decay, 0 ≤ beta1 < 1.
+        beta2: Adam's second-moment decay, 0 ≤ beta2 < 1.
+        eps: Adam's denominator guard (> 0).
+        weight_decay: L2 penalty λ ≥ 0: the cost gains (λ/2m)·Σ‖W‖².
+        epochs: passes over the training set (a whole number ≥ 1).
         batch_size: mini-batch size (ignored by "gd", which uses the whole set).
-        seed: makes initialisation and shuffling reproducible bit for bit.
+        seed: None, a whole number ≥ 0 (initialisation and shuffling reproducible bit for bit), or
+            a ``numpy.random.Generator`` to draw from.
+        warm_start: a second ``fit`` continues from the current parameters and extends
+            ``history``; by default it starts again from the initial parameters.
+
+    Every setting is checked here, before any work: a bad one raises TypeError or ValueError
+    naming it and what was expected. Numbers may be Python or NumPy scalars.
+
+    The parameters exist from construction (``params``, drawn as ``initialize_parameters_deep``
+    does), so ``cost`` and ``gradients`` can be checked before training. ``history`` holds the
+    training cost after each epoch, ``val_history`` the held-out cost when ``fit`` is given
+    ``validation``; both are saved by ``save``.
     """
 
     def __init__(
         self,
         layers: Sequence[int],
-        activation: str | Sequence[str] = "relu",
+        activation="relu",
         loss: str = "softmax_cross_entropy",
         init: str = "he",
         optimizer: str = "adam",
@@ -63,18 +96,25 @@ class MLP:
         weight_decay: float = 0.0,
         epochs: int = 100,
         batch_size: int = 32,
-        seed: int | None = 0,
+        seed: int | np.random.Generator | None = 0,
+        warm_start: bool = False,
     ):
-        layers = [int(n) for n in layers]
-        if len(layers) < 2 or any(n < 1 for n in layers):
-            raise ValueError(f"layers must list at least two positive sizes, input first; got {layers}")
+        if isinstance(layers, (str, bytes)) or not isinstance(layers, (Sequence, np.ndarray)):
+            raise TypeError(f"layers must be a list of sizes, input first, e.g. [2, 16, 2]; got {layers!r}")
+        layers = [whole_number(n, f"layers[{i}]") for i, n in enumerate(layers)]
+        if len(layers) < 2:
+            raise ValueError(f"layers must list at least two sizes, input first and output last; got {layers}")
         hidden = len(layers) - 2
-        acts = [activation] * hidden if isinstance(activation, str) else list(activation)
+        if isinstance(activation, str) or not isinstance(activation, (Sequence, np.ndarray)):
+            acts = [activation] * hidden
+        else:
+            acts = list(activation)
         if len(acts) != hidden:
-            raise ValueError(f"activation lists {len(acts)} names for {hidden} hidden layers")
-        for name in acts:
-            _activations.get(name)  # unknown names raise, listing the known ones
-        if loss not in _losses.names():
+            raise ValueError(f"activation lists {len(acts)} activations for {hidden} hidden layers")
+        units = [
+            _activations.resolve(a, f"activation[{i}]" if hidden > 1 else "activation") for i, a in enumerate(acts)
+        ]
+        if not isinstance(loss, str) or loss not in _losses.names():
             raise ValueError(f"unknown loss {loss!r}; known losses: {', '.join(_losses.names())}")
         if loss in ("categorical_cross_entropy", "hinge", "binary_cross_entropy_with_logits"):
             raise ValueError(
@@ -82,28 +122,37 @@ class MLP:
                 "'binary_cross_entropy' for two classes, or a regression loss"
             )
         if loss == "binary_cross_entropy" and layers[-1] != 1:
-            raise ValueError(f"binary_cross_entropy needs one output unit, got {layers[-1]}")
+            raise ValueError(f"loss='binary_cross_entropy' needs one output unit (layers[-1] = 1), got {layers[-1]}")
+        if loss == "softmax_cross_entropy" and layers[-1] < 2:
+            raise ValueError(
+                f"loss='softmax_cross_entropy' needs one output unit per class (layers[-1] ≥ 2), got {layers[-1]}; "
+                "for two classes with one sigmoid output use loss='binary_cross_entropy'"
+            )
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}; got {init!r}")
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}")
-        for name, value in (("lr", lr), ("eps", eps)):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-        if not (0 <= weight_decay < math.inf):
-            raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay!r}")
-        if int(epochs) < 1 or int(batch_size) < 1:
-            raise ValueError(f"epochs and batch_size must be ≥ 1, got {epochs}, {batch_size}")
-        self.layers, self.activations, self.loss = layers, acts, loss
-        self.init, self.optimizer, self.lr = init, optimizer, float(lr)
-        self.momentum, self.beta1, self.beta2, self.eps = momentum, beta1, beta2, eps
-        self.weight_decay, self.epochs, self.batch_size, self.seed = weight_decay, int(epochs), int(batch_size), seed
+        if not isinstance(warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be True or False, got {warm_start!r}")
+        self.layers, self.activations, self._units, self.loss = layers, acts, units, loss
+        self.init, self.optimizer = init, optimizer
+        self.lr = real_number(lr, "lr", low=0, low_open=True)
+        self.momentum = real_number(momentum, "momentum", low=0, high=1)
+        self.beta1 = real_number(beta1, "beta1", low=0, high=1)
+        self.beta2 = real_number(beta2, "beta2", low=0, high=1)
+        self.eps = real_number(eps, "eps", low=0, low_open=True)
+        self.weight_decay = real_number(weight_decay, "weight_decay", low=0)
+        self.epochs = whole_number(epochs, "epochs")
+        self.batch_size = whole_number(batch_size, "batch_size")
+        self.seed = _seed(seed)
+        self.warm_start = bool(warm_start)
         self.history: list[float] = []
+        self.val_history: list[float] = []
         self.params = self._initial_parameters()
 
     # ---- parameters ----------------------------------------------------------------------------
     def _initial_parameters(self) -> dict[str, np.ndarray]:
-        rng = np.random.default_rng(self.seed)
+        rng = self.seed if isinstance(self.seed, np.random.Generator) else np.random.default_rng(self.seed)
         params = {}
         for l in range(1, len(self.layers)):
             n_in, n_out = self.layers[l - 1], self.layers[l]
@@ -118,7 +167,7 @@ class MLP:
 
     @property
     def is_classifier(self) -> bool:
-        return self.loss in ("softmax_cross_entropy", "binary_cross_entropy")
+        return self.loss in CLASSIFIER_LOSSES
 
     # ---- data ----------------------------------------------------------------------------------
     def _check_X(self, X) -> np.ndarray:
@@ -140,10 +189,10 @@ class MLP:
                 raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
             labels = y.astype(int)
             n_classes = 2 if self.loss == "binary_cross_entropy" else n_out
-            if labels.min() < 0 or labels.max() >= n_classes:
+            if m and (labels.min() < 0 or labels.max() >= n_classes):
                 raise ValueError(
                     f"y has labels {labels.min()}..{labels.max()} but the output layer has {n_classes} classes "
-                    f"(labels must be 0..{n_classes - 1})"
+                    f"(labels must be 0..{n_classes - 1}, or use nnref.MLPClassifier for labels of any type)"
                 )
             if self.loss == "binary_cross_entropy":
                 return labels.reshape(1, m).astype(np.float64)
@@ -167,7 +216,7 @@ class MLP:
         for l in range(1, L + 1):
             Z = params[f"W{l}"] @ A + params[f"b{l}"]
             cache.append((A, Z))
-            A = _activations.get(self.activations[l - 1]).f(Z) if l < L else Z
+            A = self._units[l - 1].f(Z) if l < L else Z
         return A, cache  # A: the output layer's pre-activation (logits for the classifiers)
 
     def _cost_loss(self):
@@ -215,19 +264,45 @@ class MLP:
             grads[f"b{l}"] = np.sum(dZ, axis=1, keepdims=True)
             if l > 1:
                 dA = params[f"W{l}"].T @ dZ
-                dZ = _activations.get(self.activations[l - 2]).vjp(cache[l - 2][1], dA)
+                dZ = self._units[l - 2].vjp(cache[l - 2][1], dA)
         return grads
 
     # ---- training --------------------------------------------------------------------------------
-    def fit(self, X, y, progress=None) -> MLP:
-        """Train; ``progress(epoch, loss)`` is called after every epoch if given. Returns self."""
+    def fit(self, X, y, progress=None, validation=None) -> MLP:
+        """Train; returns self.
+
+        Args:
+            X, y: the training set, as for ``cost``.
+            progress: called as ``progress(epoch, cost)`` after every epoch.
+            validation: a held-out set ``(X_val, y_val)``; its cost (the mean loss, no penalty)
+                goes to ``val_history`` after every epoch.
+
+        Unless ``warm_start``, training starts again from the initial parameters and an empty
+        history. Raises FloatingPointError, with the epoch and advice, when training diverges:
+        the cost overflows, or climbs above DIVERGENCE_FACTOR × its value before the first step.
+        """
         X = self._check_X(X)
         Y = self._targets(y, X.shape[1])
+        if validation is not None:
+            if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+                raise TypeError(f"validation must be a pair (X_val, y_val), got {type(validation).__name__}")
+            X_val = self._check_X(validation[0])
+            Y_val = self._targets(validation[1], X_val.shape[1])
+        if progress is not None and not callable(progress):
+            raise TypeError(f"progress must be a function progress(epoch, cost), got {progress!r}")
+        if not self.warm_start:
+            self.params = self._initial_parameters()
+            self.history, self.val_history = [], []
         m = X.shape[1]
-        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        if isinstance(self.seed, np.random.Generator):
+            rng = self.seed
+        else:
+            rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
         self.params = {k: np.array(v, dtype=np.float64) for k, v in self.params.items()}  # updated in place below
         state = {k: np.zeros_like(v) for k, v in self.params.items()}
         state2 = {k: np.zeros_like(v) for k, v in self.params.items()}
+        with np.errstate(all="ignore"):
+            start = self._cost(X, Y)
         step = 0
         for epoch in range(1, self.epochs + 1):
             if self.optimizer == "gd":
@@ -240,7 +315,7 @@ class MLP:
                 with np.errstate(over="ignore", invalid="ignore"):
                     out, cache = self._forward(Xb)
                 if not np.all(np.isfinite(out)):
-                    self._diverged(epoch, float("nan"))
+                    self._diverged(epoch, float("nan"), start)
                 grads = self._backward(out, cache, Yb, self.params)
                 step += 1
                 # In place: the arrays were copied when fit began, so nobody else holds them.
@@ -260,16 +335,27 @@ class MLP:
                 out, _ = self._forward(X)
                 loss = self._cost_of(out, Y, self.params) if np.all(np.isfinite(out)) else float("inf")
             if not math.isfinite(loss) or not all(np.all(np.isfinite(p)) for p in self.params.values()):
-                self._diverged(epoch, loss)
+                self._diverged(epoch, loss, start)
+            if loss > max(DIVERGENCE_FACTOR * start, 1.0):  # (a near-zero start is no yardstick)
+                self._diverged(epoch, loss, start)
             self.history.append(loss)
+            if validation is not None:
+                with np.errstate(all="ignore"):
+                    out_val, _ = self._forward(X_val)
+                    self.val_history.append(_losses.get(self._cost_loss()).value(out_val, Y_val))
             if progress is not None:
                 progress(epoch, loss)
         return self
 
-    def _diverged(self, epoch: int, loss: float):
+    def _diverged(self, epoch: int, loss: float, start: float):
+        if math.isfinite(loss):
+            what = f"the cost rose to {loss:.3g}, more than {DIVERGENCE_FACTOR:g} × its starting value {start:.3g}"
+        else:
+            what = f"the cost became {loss} (the outputs overflowed)"
         raise FloatingPointError(
-            f"training diverged at epoch {epoch}: the loss became {loss} (or the outputs overflowed); "
-            f"try a smaller learning rate than lr={self.lr:g}"
+            f"training diverged at epoch {epoch}: {what}. The steps overshoot: try a smaller learning rate "
+            f"than lr={self.lr:g} (e.g. lr={self.lr / 10:g})"
+            + (", or optimizer='adam', which scales its steps" if self.optimizer != "adam" else "")
         )
 
     # ---- prediction ------------------------------------------------------------------------------
@@ -304,32 +390,76 @@ class MLP:
 
     # ---- persistence -----------------------------------------------------------------------------
     def config(self) -> dict:
-        keys = ("layers", "activations", "loss", "init", "optimizer", "lr", "momentum", "beta1", "beta2", "eps")
-        cfg = {k: getattr(self, k) for k in keys}
-        cfg.update(weight_decay=self.weight_decay, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed)
-        return cfg
+        """The constructor's arguments as JSON-ready values (``MLP(**config())`` rebuilds the network).
+
+        An activation object is described by its registry name and parameters, or by the formula a
+        custom one was derived from; a Generator seed is saved as None.
+        """
+        return {
+            "layers": list(self.layers),
+            "activation": [_describe(a) for a in self.activations],
+            "loss": self.loss,
+            "init": self.init,
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "seed": None if isinstance(self.seed, np.random.Generator) else self.seed,
+            "warm_start": self.warm_start,
+        }
 
     def save(self, path, overwrite: bool = False) -> Path:
-        """Write the parameters and the configuration to an .npz file (never overwrites unless asked)."""
+        """Write the parameters, the configuration and the history to an .npz file (never
+        overwrites unless asked)."""
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_suffix(".npz")
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        np.savez(path, config=json.dumps(self.config()), **self.params)
+        history = {"history": np.array(self.history, dtype=np.float64)}
+        history["val_history"] = np.array(self.val_history, dtype=np.float64)
+        np.savez(path, config=json.dumps(self.config()), **history, **self.params)
         return path
 
     @classmethod
     def load(cls, path) -> MLP:
-        """A network saved by ``save``."""
+        """A network saved by ``save``, with its history."""
         with np.load(Path(path), allow_pickle=False) as data:
             cfg = json.loads(str(data["config"]))
-            activations = cfg.pop("activations")
-            model = cls(activation=activations, **cfg)
+            cfg["activation"] = [_rebuild(a) for a in cfg.pop("activation", cfg.pop("activations", []))]
+            model = cls(**cfg)
             for key in model.params:
                 if data[key].shape != model.params[key].shape:
                     raise ValueError(
                         f"{path}: parameter {key} has shape {data[key].shape}, expected {model.params[key].shape}"
                     )
                 model.params[key] = data[key].copy()
+            for key in ("history", "val_history"):
+                if key in data:
+                    setattr(model, key, [float(v) for v in data[key]])
         return model
+
+
+def _describe(activation):
+    """An activation as JSON: its registry name, or a dict with its parameters or formula."""
+    if isinstance(activation, str):
+        return activation
+    report = getattr(activation, "report", None)
+    if report is not None:
+        return {"formula": report.formula, "name": activation.name, "params": dict(activation.params)}
+    return {"name": activation.name, "params": dict(activation.params)}
+
+
+def _rebuild(described):
+    if isinstance(described, str):
+        return described
+    if "formula" in described:
+        from nnref.custom import activation  # SymPy: only a custom activation needs the pipeline again
+
+        return activation(described["formula"], name=described["name"], verify=False, **described["params"])
+    return _activations.get(described["name"], **described["params"])

@@ -59,9 +59,13 @@ def linear_forward(A, W, b):
     return Z, (A, W, b)
 
 
-def linear_activation_forward(A_prev, W, b, activation: str):
-    """A = g(W A_prev + b) for any registry activation; cache = ((A_prev, W, b), Z)."""
-    act = _activations.get(activation)
+def linear_activation_forward(A_prev, W, b, activation):
+    """A = g(W A_prev + b); cache = ((A_prev, W, b), Z).
+
+    ``activation``: any registry name, or an activation object (``nnref.activations.get(...)``,
+    ``nnref.custom.activation(...)``).
+    """
+    act = _activations.resolve(activation)
     Z, linear_cache = linear_forward(A_prev, W, b)
     return act.f(Z), (linear_cache, Z)
 
@@ -97,10 +101,11 @@ def linear_backward(dZ, cache):
     return dA_prev, dW, db
 
 
-def linear_activation_backward(dA, cache, activation: str):
-    """dZ = dA ⊙ g'(Z) (the activation's generated vjp), then linear_backward."""
+def linear_activation_backward(dA, cache, activation):
+    """dZ = dA ⊙ g'(Z) (the activation's generated vjp), then linear_backward; ``activation`` as
+    in ``linear_activation_forward``."""
     linear_cache, Z = cache
-    dZ = _activations.get(activation).vjp(Z, as_real_array(dA, "dA"))
+    dZ = _activations.resolve(activation).vjp(Z, as_real_array(dA, "dA"))
     return linear_backward(dZ, linear_cache)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 
 from derivations.backprop import identities as backprop_identities
 from derivations.init import identities as init_identities
-from nnref import datasets, gradcheck
+from nnref import activations, datasets, gradcheck
 from nnref import notebook as nb
 from nnref.mlp import MLP
 
@@ -260,6 +262,119 @@ def test_bad_input(kwargs, fit_args, match):
                 model.fit(X2, y)
 
 
+# Each refused setting: the error names the argument and what it expects, at construction.
+BAD_SETTINGS = [
+    ({"beta1": 1.0}, ValueError, r"beta1 must be a finite number with 0 ≤ beta1 < 1, got 1"),
+    ({"beta1": -0.1}, ValueError, r"beta1 must be a finite number with 0 ≤ beta1 < 1"),
+    ({"beta2": 2}, ValueError, r"beta2 must be a finite number with 0 ≤ beta2 < 1, got 2"),
+    ({"momentum": 5}, ValueError, r"momentum must be a finite number with 0 ≤ momentum < 1, got 5"),
+    ({"momentum": -1}, ValueError, r"momentum must be a finite number with 0 ≤ momentum < 1, got -1"),
+    ({"epochs": 2.7}, TypeError, r"epochs must be a whole number ≥ 1, got 2.7"),
+    ({"epochs": 0}, ValueError, r"epochs must be a whole number ≥ 1, got 0"),
+    ({"batch_size": "32"}, TypeError, r"batch_size must be a whole number"),
+    ({"layers": [2, 2.5, 2]}, TypeError, r"layers\[1\] must be a whole number ≥ 1, got 2.5"),
+    ({"layers": [2, 0, 2]}, ValueError, r"layers\[1\] must be a whole number ≥ 1, got 0"),
+    ({"layers": "2,4,2"}, TypeError, r"layers must be a list of sizes"),
+    ({"layers": [2]}, ValueError, r"layers must list at least two sizes"),
+    ({"lr": True}, TypeError, r"lr must be a real number, got True"),
+    ({"lr": float("inf")}, ValueError, r"lr must be a finite number"),
+    ({"eps": 0}, ValueError, r"eps must be a finite number with 0 < eps"),
+    ({"weight_decay": -1}, ValueError, r"weight_decay must be a finite number with 0 ≤ weight_decay, got -1"),
+    ({"weight_decay": float("nan")}, ValueError, r"weight_decay must be a finite number"),
+    ({"seed": -1}, ValueError, r"seed must be a whole number ≥ 0, got -1"),
+    ({"seed": 1.5}, TypeError, r"seed must be None, a whole number ≥ 0 or a numpy.random.Generator"),
+    ({"warm_start": "yes"}, TypeError, r"warm_start must be True or False"),
+    ({"activation": 3}, TypeError, r"activation must be a registry name .* or an activation object"),
+    ({"activation": ["relu"] * 2}, ValueError, r"activation lists 2 activations for 1 hidden layers"),
+    # Binary data with one output unit and the multi-class loss: the message names the right loss.
+    ({"layers": [2, 8, 1]}, ValueError, r"layers\[-1\] ≥ 2.*use loss='binary_cross_entropy'"),
+    ({"layers": [2, 8, 2], "loss": "binary_cross_entropy"}, ValueError, r"needs one output unit \(layers\[-1\] = 1\)"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, match", BAD_SETTINGS, ids=lambda v: str(v)[:40])
+def test_settings_are_validated_up_front(kwargs, error, match):
+    kwargs = {"layers": [2, 4, 2], **kwargs}
+    with pytest.raises(error, match=match):
+        MLP(**kwargs)
+
+
+def test_numpy_scalars_are_accepted_everywhere():
+    model = MLP(
+        [np.int64(2), np.int32(4), np.uint8(2)],
+        lr=np.float32(0.1),
+        momentum=np.float64(0.5),
+        beta1=np.float32(0.8),
+        beta2=np.float16(0.9),
+        eps=np.float32(1e-7),
+        weight_decay=np.int64(0),
+        epochs=np.int64(2),
+        batch_size=np.uint16(16),
+        seed=np.int64(3),
+    )
+    assert model.layers == [2, 4, 2] and all(type(n) is int for n in model.layers)
+    assert type(model.lr) is float and model.lr == pytest.approx(0.1) and model.epochs == 2
+    X, y = datasets.load("moons", seed=0)
+    assert len(model.fit(X, y).history) == 2
+    assert MLP([2, 4, 2], epochs=3.0).epochs == 3  # a whole number written as a float is that number
+
+
+def test_a_generator_seed_is_drawn_from():
+    X, y = datasets.load("moons", seed=0)
+    a = MLP([2, 8, 2], epochs=2, seed=np.random.default_rng(5)).fit(X, y)
+    b = MLP([2, 8, 2], epochs=2, seed=np.random.default_rng(5)).fit(X, y)
+    for key in a.params:
+        assert np.array_equal(a.params[key], b.params[key]), key
+    assert a.config()["seed"] is None  # a Generator's state is not a JSON value
+
+
+def test_a_second_fit_starts_again_unless_warm_start():
+    X, y = datasets.load("moons", seed=0)
+    cold = MLP([2, 8, 2], epochs=3, seed=1)
+    first = {k: v.copy() for k, v in cold.fit(X, y).params.items()}
+    cold.fit(X, y)
+    assert len(cold.history) == 3
+    for key in first:
+        assert np.array_equal(cold.params[key], first[key]), key
+    warm = MLP([2, 8, 2], epochs=3, seed=1, warm_start=True).fit(X, y)
+    warm.fit(X, y)
+    assert len(warm.history) == 6 and warm.history[3] < warm.history[2] * 1.5
+    assert not np.array_equal(warm.params["W1"], first["W1"])
+
+
+def test_divergence_without_nan_stops_with_the_epoch_and_advice():
+    """moons, full-batch gd, lr=1000: the cost jumps by orders of magnitude and then sits at 1e3
+    (dead ReLUs), finite all along; fit stops at the first epoch above 100 × the starting cost."""
+    X, y = datasets.load("moons", seed=0)
+    model = MLP([2, 32, 32, 2], optimizer="gd", lr=1000, epochs=200, seed=0)
+    with pytest.raises(FloatingPointError) as info:
+        model.fit(X, y)
+    message = str(info.value)
+    assert re.search(r"diverged at epoch \d+: the cost rose to \S+, more than 100 × its starting value", message)
+    assert "smaller learning rate than lr=1000" in message and "optimizer='adam'" in message
+
+
+def test_held_out_cost_is_recorded_and_history_survives_save_and_load(tmp_path):
+    X, y = datasets.load("moons", seed=0)
+    Xtr, ytr, Xte, yte = datasets.split(X, y)
+    model = MLP([2, 8, 2], epochs=4, seed=0).fit(Xtr, ytr, validation=(Xte, yte))
+    assert len(model.val_history) == 4 and model.val_history[-1] == pytest.approx(model.cost(Xte, yte))
+    again = MLP.load(model.save(tmp_path / "m.npz"))
+    assert again.history == model.history and again.val_history == model.val_history
+    assert again.config() == model.config()
+    with pytest.raises(TypeError, match="validation must be a pair"):
+        model.fit(Xtr, ytr, validation=Xte)
+
+
+def test_activation_objects_with_parameters_train_and_save(tmp_path):
+    X, y = datasets.load("moons", seed=0)
+    leaky = activations.get("leaky_relu", alpha=0.2)
+    model = MLP([2, 8, 8, 2], activation=[leaky, "tanh"], epochs=3, seed=0).fit(X, y)
+    again = MLP.load(model.save(tmp_path / "m.npz"))
+    assert again._units[0].params == {"alpha": 0.2}
+    assert np.array_equal(again.predict_proba(X), model.predict_proba(X))
+
+
 # ---- nnref train -----------------------------------------------------------------------------------
 
 
@@ -287,6 +402,17 @@ def test_train_cli_small_run(tmp_path):
     assert "held-out accuracy" in done.stdout and (tmp_path / "loss-circles.png").stat().st_size > 1000
 
 
+def _train(*args, cwd=ROOT, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "nnref", "train", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -294,10 +420,129 @@ def test_train_cli_small_run(tmp_path):
         (["--layers", "3,x"], "--layers"),
         (["--dataset", "mnist"], "--dataset"),
         (["--activation", "softmax"], "--activation"),
+        (["--activation", "rleu"], "argument --activation: unknown hidden activation 'rleu'"),
+        (["--weight-decay", "-1"], "argument --weight-decay: must be a finite number ≥ 0, got -1"),
+        (["--weight-decay", "nan"], "argument --weight-decay: must be a finite number ≥ 0, got nan"),
+        (["--seed", "-1"], "argument --seed: must be a whole number from 0 to 4294967295"),
+        (["--seed", "4294967296"], "argument --seed: must be a whole number from 0 to 4294967295"),
+        (["--layers", "64,512", "--hidden", "512"], "not allowed with argument"),
+        # --layers means what MLP(layers) means: every size; the message gives both spellings.
+        (
+            ["--layers", "512"],
+            "--layers 512: lists every size, input first, as MLP(layers) does; digits with "
+            "softmax_cross_entropy needs 64 inputs and 10 outputs, e.g. --layers 64,512,10 (or --hidden 512)",
+        ),
+        (
+            ["--dataset", "moons", "--layers", "2,8,2"],
+            "e.g. --layers 2,8,1 (or --hidden 8); 2 outputs, one per class, go with --loss softmax_cross_entropy",
+        ),
+        (["--activation", "z*foo(z)"], "--activation 'z*foo(z)': unknown function 'foo'"),
+        (["--activation", "missing.py"], "--activation missing.py: no such module"),
     ],
 )
-def test_train_cli_bad_arguments(args, message):
-    done = subprocess.run(
-        [sys.executable, "-m", "nnref", "train", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+def test_train_cli_bad_arguments(args, message, tmp_path):
+    done = _train(*args, "--out", tmp_path / "out")
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert done.stdout == "" and not (tmp_path / "out").exists()  # nothing trained, nothing written
+
+
+def test_train_cli_checks_out_before_training(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    done = _train("--epochs", "3", "--out", afile)
+    assert done.returncode == 2 and f"--out {afile}: exists and is not a folder" in done.stderr
+    done = _train("--out", afile / "x")
+    assert done.returncode == 2 and f"--out {afile / 'x'}: {afile} is a file, not a folder" in done.stderr
+    curve = tmp_path / "loss-digits.png"
+    curve.write_bytes(b"mine")
+    done = _train("--out", tmp_path)
+    assert done.returncode == 2 and f"{curve} exists; pass --force to replace it" in done.stderr
+    assert done.stdout == "" and afile.read_text() == "mine" and curve.read_bytes() == b"mine"
+
+
+def test_train_cli_layers_are_every_size_as_in_mlp(tmp_path):
+    done = _train("--layers", "64,24,10", "--epochs", "1", "--no-progress", "--out", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "layers [64, 24, 10]," in done.stdout
+    done = _train("--hidden", "24", "--epochs", "1", "--no-progress", "--out", tmp_path, "--force")
+    assert done.returncode == 0, done.stderr
+    assert "layers [64, 24, 10]," in done.stdout
+
+
+def test_train_cli_divergence_stops_with_advice(tmp_path):
+    done = _train("--dataset", "moons", "--optimizer", "gd", "--lr", "1000", "--no-progress", "--out", tmp_path)
+    assert done.returncode == 1
+    assert re.search(r"training diverged at epoch \d+: the cost rose to .* try a smaller learning rate", done.stderr)
+    assert not (tmp_path / "loss-moons.png").exists()
+
+
+def test_train_help_shows_defaults_and_outputs():
+    done = _train("--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for fragment in (
+        "--optimizer {gd,sgd,adam} default: adam",
+        "--init {small,xavier,he} default: he",
+        "(default: 0.0)",
+        "(default: ./nnref-train-output)",
+        "OUT/loss-DATASET.png, the training and the held-out cost per epoch",
+        "Exit status: 0 trained; 1 training diverged",
+    ):
+        assert fragment in text, fragment
+
+
+# ---- a custom activation is accepted wherever a registry name is ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def swish():
+    from nnref.custom import activation
+
+    return activation("z*sigmoid(z)", name="swish_custom", verify=False)
+
+
+def test_a_custom_activation_trains_and_matches_the_registry_entry(swish, tmp_path):
+    X, y = datasets.load("moons", seed=0)
+    ours = MLP([2, 8, 2], activation=swish, epochs=5, seed=0).fit(X, y)
+    registry = MLP([2, 8, 2], activation="silu", epochs=5, seed=0).fit(X, y)  # silu is z·σ(z)
+    assert np.allclose(ours.history, registry.history, rtol=1e-12)
+    again = MLP.load(ours.save(tmp_path / "custom.npz"))  # saved as its formula, derived again
+    assert again.config()["activation"] == [{"formula": "z*sigmoid(z)", "name": "swish_custom", "params": {}}]
+    assert np.array_equal(again.predict_proba(X), ours.predict_proba(X))
+
+
+def test_the_notebook_functions_take_a_custom_activation(swish):
+    rng = np.random.default_rng(0)
+    A_prev, W, b = rng.normal(size=(3, 4)), rng.normal(size=(2, 3)), np.zeros((2, 1))
+    A, cache = nb.linear_activation_forward(A_prev, W, b, swish)
+    A_ref, _ = nb.linear_activation_forward(A_prev, W, b, "silu")
+    assert np.allclose(A, A_ref, rtol=1e-14)
+    grads = nb.linear_activation_backward(np.ones((2, 4)), cache, swish)
+    grads_ref = nb.linear_activation_backward(np.ones((2, 4)), cache, "silu")
+    for ours, theirs in zip(grads, grads_ref):
+        assert np.allclose(ours, theirs, rtol=1e-12)
+    with pytest.raises(TypeError, match="activation must be a registry name"):
+        nb.linear_activation_forward(A_prev, W, b, 42)
+
+
+def test_train_cli_takes_a_formula_and_a_module(tmp_path):
+    done = _train(
+        "--dataset", "moons", "--activation", "z*sigmoid(z)", "--epochs", "3", "--no-progress", "--out", tmp_path
     )
-    assert done.returncode == 2 and message in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert "layers [2, 32, 32, 1], z*sigmoid(z)," in done.stdout
+    module = tmp_path / "swishy.py"
+    written = subprocess.run(
+        [sys.executable, "-m", "nnref", "custom", "z*sigmoid(z)", "--name", "swishy", "--no-verify", "--out", module],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert written.returncode == 0, written.stderr
+    done = _train(
+        "--dataset", "moons", "--activation", module, "--epochs", "3", "--no-progress", "--out", tmp_path / "m"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "held-out accuracy" in done.stdout
