@@ -17,7 +17,11 @@ _LAZY = {
     "gradcheck": "nnref.gradcheck",
     "notebook": "nnref.notebook",
     "custom": "nnref.custom",
+    "datasets": "nnref.datasets",
     "MLP": ("nnref.mlp", "MLP"),
+    # scikit-learn estimators wrapping MLP (they import scikit-learn, so only when asked for)
+    "MLPClassifier": ("nnref.estimators", "MLPClassifier"),
+    "MLPRegressor": ("nnref.estimators", "MLPRegressor"),
 }
 
 __all__ = ["__version__", *_LAZY]

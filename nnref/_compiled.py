@@ -32,6 +32,13 @@ class CustomActivation(Activation):
     def _function(self, which: str) -> Callable:
         return self._ns[f"{self.name}_{which}"]
 
+    def __deepcopy__(self, memo):
+        return self  # immutable; scikit-learn's clone deep-copies settings, and modules cannot be
+
+    def __reduce__(self):
+        # Pickled as the generated source (never the user's text) and compiled again on load.
+        return _restore, (self.source, self.name, dict(self.params), self.kinks, self.entry, self.report)
+
     def __repr__(self) -> str:
         formula = self.report.formula if self.report is not None else "?"
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())
@@ -48,3 +55,10 @@ def compile_activation(source: str, name: str, params: dict[str, float], kinks=(
     namespace: dict[str, Any] = {"numpy": np, "scipy": sys.modules["scipy"], "nnref": sys.modules["nnref"]}
     exec(compile(source, f"<nnref custom {name}>", "exec"), namespace)  # noqa: S102
     return CustomActivation(name, params, namespace, source, kinks)
+
+
+def _restore(source, name, params, kinks, entry, report) -> CustomActivation:
+    act = compile_activation(source, name, params, kinks)
+    object.__setattr__(act, "entry", entry)
+    object.__setattr__(act, "report", report)
+    return act

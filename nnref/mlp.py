@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -272,14 +273,16 @@ class MLP:
         """Train; returns self.
 
         Args:
-            X, y: the training set, as for ``cost``.
+            X: the training examples, (n_features, m).
+            y: their labels or targets, as for ``cost``.
             progress: called as ``progress(epoch, cost)`` after every epoch.
             validation: a held-out set ``(X_val, y_val)``; its cost (the mean loss, no penalty)
                 goes to ``val_history`` after every epoch.
 
         Unless ``warm_start``, training starts again from the initial parameters and an empty
         history. Raises FloatingPointError, with the epoch and advice, when training diverges:
-        the cost overflows, or climbs above DIVERGENCE_FACTOR × its value before the first step.
+        the cost overflows, or climbs above DIVERGENCE_FACTOR × its value before the first step
+        (and above 1). Warns (RuntimeWarning) when it ends above its starting value.
         """
         X = self._check_X(X)
         Y = self._targets(y, X.shape[1])
@@ -345,6 +348,13 @@ class MLP:
                     self.val_history.append(_losses.get(self._cost_loss()).value(out_val, Y_val))
             if progress is not None:
                 progress(epoch, loss)
+        if self.history and self.history[-1] > start:
+            warnings.warn(
+                f"training ended with a higher cost than it started with ({self.history[-1]:.3g} > {start:.3g}): "
+                f"the steps overshoot; try a smaller learning rate than lr={self.lr:g}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return self
 
     def _diverged(self, epoch: int, loss: float, start: float):

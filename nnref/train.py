@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from nnref import activations as _activations
@@ -41,8 +42,9 @@ with --loss binary_cross_entropy). --hidden lists only the hidden sizes: --hidde
 Outputs: the accuracies and the time on stdout; OUT/loss-DATASET.png, the training and the
 held-out cost per epoch. An existing file is never replaced unless --force.
 
-Exit status: 0 trained; 1 training diverged (the message names the epoch and suggests a
-smaller learning rate); 2 bad arguments (nothing trained, nothing written).
+Exit status: 0 trained (with a warning if the cost ended above where it started); 1 training
+diverged: the cost overflowed or rose above 100 times its starting value (the message names the
+epoch and suggests a smaller learning rate); 2 bad arguments (nothing trained, nothing written).
 """
 
 
@@ -282,13 +284,17 @@ def _run(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     try:
-        model.fit(X_train, y_train, progress=progress, validation=(X_test, y_test))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            model.fit(X_train, y_train, progress=progress, validation=(X_test, y_test))
     except FloatingPointError as exc:
         print(f"nnref train: {exc}", file=sys.stderr)
         return 1
     finally:
         if bar is not None:
             bar.close()
+    for warning in caught:
+        print(f"nnref train: warning: {warning.message}", file=sys.stderr)
     seconds = time.perf_counter() - start
     train_acc, test_acc = model.score(X_train, y_train), model.score(X_test, y_test)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -354,6 +354,30 @@ def test_divergence_without_nan_stops_with_the_epoch_and_advice():
     assert "smaller learning rate than lr=1000" in message and "optimizer='adam'" in message
 
 
+def test_a_cost_growing_without_bound_stops_and_one_that_ends_higher_warns():
+    """Linear regression by full-batch gd with too large a step: the cost grows geometrically.
+    Left to run it crosses 100 × its start (epoch 3 here); stopped after 4 epochs below that, fit
+    warns that the cost ended above where it began."""
+    X, y = np.array([[1.0, 2.0, 3.0]]), np.array([[2.0, 4.0, 6.0]])
+    with pytest.raises(FloatingPointError, match=r"diverged at epoch 3: .* lr=0.3 \(e.g. lr=0.03\)"):
+        MLP([1, 1], loss="mse", optimizer="gd", lr=0.3, epochs=100, seed=0).fit(X, y)
+    with pytest.warns(RuntimeWarning, match=r"ended with a higher cost than it started with .* lr=0.2"):
+        model = MLP([1, 1], loss="mse", optimizer="gd", lr=0.2, epochs=4, seed=0).fit(X, y)
+    assert np.all(np.diff(model.history) > 0) and model.history[-1] < 100 * model.history[0]
+
+
+def test_datasets_load_with_nnref():
+    done = subprocess.run(
+        [sys.executable, "-c", "import nnref; print(nnref.datasets.NAMES, nnref.MLPClassifier.__name__)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "MLPClassifier" and "digits" in done.stdout
+
+
 def test_held_out_cost_is_recorded_and_history_survives_save_and_load(tmp_path):
     X, y = datasets.load("moons", seed=0)
     Xtr, ytr, Xte, yte = datasets.split(X, y)
@@ -487,7 +511,7 @@ def test_train_help_shows_defaults_and_outputs():
         "(default: 0.0)",
         "(default: ./nnref-train-output)",
         "OUT/loss-DATASET.png, the training and the held-out cost per epoch",
-        "Exit status: 0 trained; 1 training diverged",
+        "Exit status: 0 trained (with a warning if the cost ended above where it started); 1 training diverged",
     ):
         assert fragment in text, fragment
 
@@ -546,3 +570,18 @@ def test_train_cli_takes_a_formula_and_a_module(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "held-out accuracy" in done.stdout
+
+
+def test_an_estimator_with_a_custom_activation_clones_and_pickles(swish):
+    import pickle
+
+    from sklearn.base import clone
+
+    import nnref
+
+    X, y = datasets.load("moons", seed=0)
+    clf = nnref.MLPClassifier(hidden=(8,), activation=swish, epochs=3).fit(X.T, y)
+    assert clone(clf).activation is swish  # immutable: clone keeps the one object
+    again = pickle.loads(pickle.dumps(clf))  # compiled again from the generated source
+    assert np.array_equal(again.predict_proba(X.T), clf.predict_proba(X.T))
+    assert again.mlp_._units[0].report.formula == "z*sigmoid(z)"
