@@ -224,3 +224,80 @@ def test_the_formula_parser_answers_any_text_quickly_and_clearly(text):
         assert str(exc).strip()  # a message, with the offending part where there is one
         return
     assert {s.name for s in parsed.textbook.free_symbols} == {"z"}  # "3" alone is refused: no z
+
+
+# Each MLP setting with the domain its documentation gives: a value inside is accepted, a value
+# outside is refused with an error that names the setting.
+def _unit(lo_closed: bool):
+    return lambda v: (0 <= v if lo_closed else 0 < v) and v < 1
+
+
+DOMAINS = {
+    "lr": lambda v: 0 < v < math.inf,
+    "eps": lambda v: 0 < v < math.inf,
+    "weight_decay": lambda v: 0 <= v < math.inf,
+    "momentum": _unit(True),
+    "beta1": _unit(True),
+    "beta2": _unit(True),
+}
+NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, 1.0, 0.5, -0.0, 1e-300, 2.0]),
+    st.floats(0, 1).map(np.float32),
+    st.integers(-3, 3),
+)
+
+
+@BOUNDED
+@given(setting=st.sampled_from(sorted(DOMAINS)), value=NUMBERS)
+def test_an_mlp_setting_is_accepted_in_its_domain_and_named_outside_it(setting, value):
+    from nnref import MLP
+
+    inside = not math.isnan(float(value)) and DOMAINS[setting](float(value))
+    try:
+        MLP([2, 3, 2], **{setting: value})
+    except (ValueError, TypeError) as exc:
+        assert not inside, (setting, value, str(exc))
+        assert str(exc).startswith(setting), str(exc)
+    else:
+        assert inside, (setting, value)
+
+
+@BOUNDED
+@given(
+    setting=st.sampled_from(["epochs", "batch_size", "seed"]),
+    value=st.one_of(st.integers(-2, 2**33), st.floats(-2, 5), st.booleans(), st.text(max_size=2)),
+)
+def test_a_count_is_a_whole_number_or_named(setting, value):
+    from nnref import MLP
+
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    inside = whole and (0 <= value < 2**32 if setting == "seed" else value >= 1)
+    try:
+        MLP([2, 3, 2], **{setting: value})
+    except (ValueError, TypeError) as exc:
+        assert not inside, (setting, value, str(exc))
+        assert str(exc).startswith(setting), str(exc)
+    else:
+        assert inside, (setting, value)
+
+
+@BOUNDED
+@given(data=st.data())
+def test_fit_trains_on_any_finite_data_or_names_what_is_wrong(data):
+    from nnref import MLP
+
+    m = data.draw(st.integers(1, 6))
+    X = data.draw(hnp.arrays(np.float64, (2, m), elements=_elements(np.float64, allow_nan=True)))
+    y = data.draw(hnp.arrays(np.int64, (m,), elements=st.integers(0, 1)))
+    model = MLP([2, 3, 2], epochs=2, batch_size=4)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a climbing cost on wild data is warned about
+            model.fit(X, y)
+    except (ValueError, TypeError) as exc:
+        assert str(exc).startswith(("X", "y")), str(exc)
+        assert not np.isfinite(X).all() or len(set(y.tolist())) < 2 or "class" in str(exc), str(exc)
+        return
+    assert np.isfinite(X).all()
+    assert model.predict(X).shape == (m,)
