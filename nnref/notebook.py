@@ -12,6 +12,9 @@ the gradient with respect to A^{[L-1]}.
 
 Caches: ``linear_forward`` returns ``(Z, (A, W, b))``; ``linear_activation_forward`` returns
 ``(A, ((A_prev, W, b), Z))``.
+
+The ``# --8<-- [start:NAME]`` / ``[end:NAME]`` comments mark each function for the Learn pages,
+which include its source from here (pymdownx.snippets), so a page cannot show other code than this.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from nnref import losses as _losses
 from nnref._arrays import as_real_array
 
 
+# --8<-- [start:initialize_parameters_deep]
 def initialize_parameters_deep(layer_dims, seed: int | None = None) -> dict[str, np.ndarray]:
     """W{l} ~ randn(n_l, n_{l-1}) × 0.01 and b{l} = 0, drawn as the notebook does.
 
@@ -46,19 +50,20 @@ def initialize_parameters_deep(layer_dims, seed: int | None = None) -> dict[str,
         parameters["W" + str(l)] = np.random.randn(dims[l], dims[l - 1]) * 0.01
         parameters["b" + str(l)] = np.zeros((dims[l], 1))
     return parameters
+    # --8<-- [end:initialize_parameters_deep]
 
 
+# --8<-- [start:linear_forward]
 def linear_forward(A, W, b):
     """Z = W A + b; cache = (A, W, b)."""
-    A, W, b = as_real_array(A, "A"), as_real_array(W, "W"), as_real_array(b, "b")
-    if W.ndim != 2 or A.ndim != 2 or W.shape[1] != A.shape[0]:
-        raise ValueError(f"W {W.shape} and A {A.shape} do not chain: W must be (n_l, n_prev) and A (n_prev, m)")
-    if b.shape != (W.shape[0], 1):
-        raise ValueError(f"b must have shape ({W.shape[0]}, 1), got {b.shape}")
+    A, W, b = _checked_layer(A, W, b)  # arrays whose shapes chain, or a ValueError that says which does not
     Z = W @ A + b
-    return Z, (A, W, b)
+    cache = (A, W, b)
+    return Z, cache
+    # --8<-- [end:linear_forward]
 
 
+# --8<-- [start:linear_activation_forward]
 def linear_activation_forward(A_prev, W, b, activation):
     """A = g(W A_prev + b); cache = ((A_prev, W, b), Z).
 
@@ -68,8 +73,10 @@ def linear_activation_forward(A_prev, W, b, activation):
     act = _activations.resolve(activation)
     Z, linear_cache = linear_forward(A_prev, W, b)
     return act.f(Z), (linear_cache, Z)
+    # --8<-- [end:linear_activation_forward]
 
 
+# --8<-- [start:L_model_forward]
 def L_model_forward(X, parameters: dict):
     """[LINEAR→RELU]×(L−1) → LINEAR→SIGMOID; returns (AL, caches)."""
     caches = []
@@ -81,34 +88,40 @@ def L_model_forward(X, parameters: dict):
     AL, cache = linear_activation_forward(A, parameters["W" + str(L)], parameters["b" + str(L)], "sigmoid")
     caches.append(cache)
     return AL, caches
+    # --8<-- [end:L_model_forward]
 
 
+# --8<-- [start:compute_cost]
 def compute_cost(AL, Y) -> float:
     """The cross-entropy cost −(1/m) Σ (y log a + (1 − y) log(1 − a)), via nnref.losses."""
     return _losses.get("binary_cross_entropy").value(AL, Y)
+    # --8<-- [end:compute_cost]
 
 
+# --8<-- [start:linear_backward]
 def linear_backward(dZ, cache):
     """dW = (1/m) dZ A_prevᵀ, db = (1/m) Σ_columns dZ, dA_prev = Wᵀ dZ (proven in derivations/backprop.py)."""
     A_prev, W, b = cache
-    dZ = as_real_array(dZ, "dZ")
+    dZ = _checked_dZ(dZ, W, A_prev)  # an array of Z's shape (n_l, m), or a ValueError
     m = A_prev.shape[1]
-    if dZ.shape != (W.shape[0], m):
-        raise ValueError(f"dZ must have shape {(W.shape[0], m)}, got {dZ.shape}")
     dW = (dZ @ A_prev.T) / m
     db = np.sum(dZ, axis=1, keepdims=True) / m
     dA_prev = W.T @ dZ
     return dA_prev, dW, db
+    # --8<-- [end:linear_backward]
 
 
+# --8<-- [start:linear_activation_backward]
 def linear_activation_backward(dA, cache, activation):
     """dZ = dA ⊙ g'(Z) (the activation's generated vjp), then linear_backward; ``activation`` as
     in ``linear_activation_forward``."""
     linear_cache, Z = cache
     dZ = _activations.resolve(activation).vjp(Z, as_real_array(dA, "dA"))
     return linear_backward(dZ, linear_cache)
+    # --8<-- [end:linear_activation_backward]
 
 
+# --8<-- [start:L_model_backward]
 def L_model_backward(AL, Y, caches):
     """The whole backward pass, from dAL = −(Y/AL − (1 − Y)/(1 − AL)).
 
@@ -125,8 +138,10 @@ def L_model_backward(AL, Y, caches):
         dA_prev, dW, db = linear_activation_backward(grads["dA" + str(l + 2)], caches[l], "relu")
         grads["dA" + str(l + 1)], grads["dW" + str(l + 1)], grads["db" + str(l + 1)] = dA_prev, dW, db
     return grads
+    # --8<-- [end:L_model_backward]
 
 
+# --8<-- [start:update_parameters]
 def update_parameters(parameters: dict, grads: dict, learning_rate: float) -> dict:
     """One gradient-descent step: W ← W − α dW, b ← b − α db (returns a new dict)."""
     if not np.isfinite(learning_rate) or learning_rate <= 0:
@@ -137,3 +152,20 @@ def update_parameters(parameters: dict, grads: dict, learning_rate: float) -> di
         updated["W" + str(l)] = parameters["W" + str(l)] - learning_rate * grads["dW" + str(l)]
         updated["b" + str(l)] = parameters["b" + str(l)] - learning_rate * grads["db" + str(l)]
     return updated
+    # --8<-- [end:update_parameters]
+
+
+def _checked_layer(A, W, b):
+    A, W, b = as_real_array(A, "A"), as_real_array(W, "W"), as_real_array(b, "b")
+    if W.ndim != 2 or A.ndim != 2 or W.shape[1] != A.shape[0]:
+        raise ValueError(f"W {W.shape} and A {A.shape} do not chain: W must be (n_l, n_prev) and A (n_prev, m)")
+    if b.shape != (W.shape[0], 1):
+        raise ValueError(f"b must have shape ({W.shape[0]}, 1), got {b.shape}")
+    return A, W, b
+
+
+def _checked_dZ(dZ, W, A_prev):
+    dZ = as_real_array(dZ, "dZ")
+    if dZ.shape != (W.shape[0], A_prev.shape[1]):
+        raise ValueError(f"dZ must have shape {(W.shape[0], A_prev.shape[1])}, got {dZ.shape}")
+    return dZ
