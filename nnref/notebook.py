@@ -35,14 +35,7 @@ def initialize_parameters_deep(layer_dims, seed: int | None = None) -> dict[str,
     With ``seed`` given, NumPy's legacy generator is seeded first (``np.random.seed(seed)``), which
     reproduces the notebook's numbers exactly.
     """
-    try:
-        dims = list(layer_dims)
-    except TypeError:
-        raise TypeError(f"layer_dims must be a list of layer sizes, got {layer_dims!r}") from None
-    # Whole numbers only: 2.5 units is a mistake to report, not a size to round to 2.
-    if len(dims) < 2 or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1 for d in dims):
-        raise ValueError(f"layer_dims must list at least two positive whole numbers, got {dims!r}")
-    dims = [int(d) for d in dims]
+    dims = _checked_dims(layer_dims)  # a list of ints ≥ 1, at least two, or an error naming layer_dims
     if seed is not None:
         np.random.seed(seed)
     parameters = {}
@@ -169,3 +162,14 @@ def _checked_dZ(dZ, W, A_prev):
     if dZ.shape != (W.shape[0], A_prev.shape[1]):
         raise ValueError(f"dZ must have shape {(W.shape[0], A_prev.shape[1])}, got {dZ.shape}")
     return dZ
+
+
+def _checked_dims(layer_dims) -> list[int]:
+    try:
+        dims = list(layer_dims)
+    except TypeError:
+        raise TypeError(f"layer_dims must be a list of layer sizes, got {layer_dims!r}") from None
+    # Whole numbers only: 2.5 units is a mistake to report, not a size to round to 2.
+    if len(dims) < 2 or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 1 for d in dims):
+        raise ValueError(f"layer_dims must list at least two positive whole numbers, got {dims!r}")
+    return [int(d) for d in dims]
