@@ -43,6 +43,23 @@ def points_near_zeros(entry) -> np.ndarray:
     return np.asarray(pts, dtype=np.float64)
 
 
+#: How far from a kink its neighbours are sampled: a few ULP of the kink, then 1e-15 … 1e-2.
+KINK_OFFSETS = np.logspace(-15, -2, 27)
+
+
+def points_near_kinks(entry) -> np.ndarray:
+    """Both sides of every kink and breakpoint (``entry.kinks``), from 1, 2, 4 and 16 ULP of the
+    kink out to 1e-2, the kinks themselves left out: a breakpoint moved by a few thousandths (3 to
+    3.003) changes f or f' at some of them."""
+    pts = []
+    for k in entry.kinks:
+        k = float(k)
+        ulps = np.spacing(max(abs(k), np.finfo(np.float64).tiny)) * np.array([1.0, 2.0, 4.0, 16.0])
+        offsets = np.concatenate([ulps, KINK_OFFSETS])
+        pts += [*(k + offsets), *(k - offsets)]
+    return np.unique(np.asarray(pts, dtype=np.float64))
+
+
 def precision_for(x: float) -> int:
     """Digits that keep the textbook forms exact at x: exp(±x) terms for large |x|, and the
     cancellation of O(x) terms against O(1) ones (e.g. exp(x) - 1) for tiny |x|."""

@@ -15,7 +15,7 @@ import nnref.activations as A
 from derivations.activations import ENTRIES
 from derivations.common import with_params
 from derivations.entry import PATHS
-from derivations.reference import activation_accuracy, full_range_grid, measure, runtime_path
+from derivations.reference import activation_accuracy, full_range_grid, measure, points_near_kinks, runtime_path
 from derivations.symbols import z
 from nnref import gradcheck
 
@@ -28,6 +28,21 @@ def test_ulp_error_within_bound(entry, which):
     assert row.nan_inf == 0, f"{entry.name}.{which}: {row.nan_inf} NaN/inf where the true value is finite"
     assert row.max_ulp <= row.bound, (
         f"{entry.name}.{which}: {row.max_ulp:.3g} ULP at z = {row.worst_z!r}: "
+        f"computed {row.worst_value!r}, mpmath {row.worst_truth!r} (bound {row.bound:g})"
+    )
+
+
+KINKED = [(entry, which) for entry in ENTRIES if entry.kinks for which in ("f", "df", "d2f")]
+
+
+@pytest.mark.parametrize("entry, which", KINKED, ids=[f"{e.name}-{w}" for e, w in KINKED])
+def test_both_sides_of_every_kink(entry, which):
+    """f, f' and f'' a few ULP to 1e-2 from each kink (the entry's ``kinks``), against mpmath: the
+    full-range grid steps by 0.2, so a breakpoint moved from 3 to 3.003 would pass it unseen."""
+    grid = points_near_kinks(entry)
+    row = activation_accuracy(entry, which, getattr(A.get(entry.name), which), grid)
+    assert row.nan_inf == 0 and row.max_ulp <= row.bound, (
+        f"{entry.name}.{which}: {row.max_ulp:.3g} ULP at z = {row.worst_z!r} next to a kink: "
         f"computed {row.worst_value!r}, mpmath {row.worst_truth!r} (bound {row.bound:g})"
     )
 

@@ -41,7 +41,7 @@ import nnref.activations as A
 import nnref.losses as L
 from derivations.activations import ACTIVATIONS
 from derivations.losses import LOSSES
-from derivations.reference import reference, ulp_errors
+from derivations.reference import points_near_kinks, reference, ulp_errors
 from derivations.softmax import VECTOR_ACTIVATIONS
 from derivations.symbols import z as Z_SYMBOL
 from nnref.mlp import MLP
@@ -255,9 +255,11 @@ def test_default_parameters_are_torchs_defaults():
 
 @pytest.mark.parametrize("name, which", _params(_elementwise_names(), ("f", "df")))
 def test_elementwise_activation_against_torch(name, which):
-    """f and f' on the grid; every disagreement beyond TOL_ULP is settled by mpmath in nnref's favour."""
+    """f and f' on the grid and on both sides of every kink (a few ULP to 1e-2 away); every
+    disagreement beyond TOL_ULP is settled by mpmath in nnref's favour."""
     act, entry = A.get(name), ACTIVATIONS[name]
-    z = GRID if which == "f" else _kinkless(name, GRID)
+    grid = np.unique(np.concatenate([GRID, points_near_kinks(entry)]))
+    z = grid if which == "f" else _kinkless(name, grid)
     ours = getattr(act, which)(z)
     theirs = _torch_f_df(name, z)[0 if which == "f" else 1]
     expr = entry.f if which == "f" else entry.df
