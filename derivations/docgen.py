@@ -167,6 +167,7 @@ def activation_page(
         out.append("## Convention at kinks\n")
         out.append('!!! note "Convention"\n')
         out.append(indent(entry.kink + "\n"))
+    out.append(special_values_section(entry))
     out.append("## Properties\n")
     out.append(properties_table(props))
     out.append("## Generated NumPy source\n")
@@ -180,6 +181,29 @@ def activation_page(
         out.append("## Reference\n")
         out.append(entry.reference + "\n")
     return "\n".join(out)
+
+
+def _limit_tex(value) -> str:
+    if value is None:
+        return "(the computed value)"
+    if value.is_number and not value.is_Rational and value.is_finite:
+        return f"$\\approx {float(value):.10g}$"
+    return f"${sp.latex(value)}$"
+
+
+def special_values_section(entry) -> str:
+    """The limits at ±∞ that the code returns there (SymPy's), and the link to the contract."""
+    from derivations.special import limits
+
+    rows = ["| | $z \\to -\\infty$ | $z \\to +\\infty$ |", "|---|---|---|"]
+    for which, label in (("f", "f"), ("df", "f'"), ("d2f", "f''")):
+        lo, hi = limits(entry, which)
+        rows.append(f"| ${label}$ | {_limit_tex(lo)} | {_limit_tex(hi)} |")
+    return (
+        "## Special values\n\n"
+        "NaN in gives NaN out, and at ±∞ the code returns the limits SymPy computes, without a "
+        "floating-point warning ([the contract](../../special-values.md)):\n\n" + "\n".join(rows) + "\n"
+    )
 
 
 def overview_row(entry, props) -> str:
@@ -230,6 +254,10 @@ def loss_page(entry) -> str:
     out.append(f"Domain: {entry.domain}.\n")
     if params:
         out.append(f"Parameters (defaults): {params}.\n")
+    out.append(
+        "NaN or ±∞ in `y_hat` or `y`, an input outside the domain, and empty arrays raise a `ValueError` "
+        "naming the argument ([special values](../../special-values.md)).\n"
+    )
     if entry.vector:
         out.append("## Definition\n")
         out.append(

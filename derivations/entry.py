@@ -206,8 +206,8 @@ class Activation:
 #: What a loss's prediction may be, by kind ({x} is the prediction's name): shown on the pages.
 PREDICTIONS = {
     "real": "{x} any finite real",
-    "probability": "0 < {x} < 1 (a probability)",
-    "class_probability": "0 < {x} ≤ 1 (class probabilities along axis 0)",
+    "probability": "0 ≤ {x} ≤ 1 (a probability)",
+    "class_probability": "0 ≤ {x} ≤ 1 (class probabilities along axis 0)",
     "logit": "{x} any finite real (a logit)",
 }
 #: What a loss's target may be, by kind.

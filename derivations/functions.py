@@ -299,6 +299,66 @@ class exp_neg_square(StableFunction):
             return True
 
 
+class _TwoArgs(StableFunction):
+    """A node of two real arguments (x, u)."""
+
+    nargs = 2
+
+    def _eval_is_real(self):
+        return all(a.is_extended_real for a in self.args) or None
+
+
+class xdivy(_TwoArgs):
+    r""":math:`x/u`, and 0 wherever x = 0 (u = 0 included): the derivative of :math:`x\log u` under
+    the convention :math:`0 \log 0 = 0`."""
+
+    latex_template = r"\frac{{{0}}}{{{1}}}"
+    numpy_template = "nnref._primitives.xdivy({0}, {1})"
+    why = "x/u is 0/0 = NaN at x = u = 0, where the 0·log 0 = 0 convention makes the term 0."
+
+    @classmethod
+    def textbook_of(cls, x, u):
+        return x / u
+
+    def fdiff(self, argindex=1):
+        x, u = self.args
+        return 1 / u if argindex == 1 else -xdivy(x, u**2)
+
+
+class xlogy(_TwoArgs):
+    r""":math:`x \log u`, and 0 wherever x = 0 (``scipy.special.xlogy``): the convention
+    :math:`0 \log 0 = 0` that makes a cross-entropy finite at a certain, correct prediction."""
+
+    latex_template = r"{0} \log\left({1}\right)"
+    numpy_template = "scipy.special.xlogy({0}, {1})"
+    why = "x·log(u) is 0·(−inf) = NaN at x = u = 0, where the term is 0 (0·log 0 = 0)."
+
+    @classmethod
+    def textbook_of(cls, x, u):
+        return x * sp.log(u)
+
+    def fdiff(self, argindex=1):
+        x, u = self.args
+        return sp.log(u) if argindex == 1 else xdivy(x, u)
+
+
+class xlog1py(_TwoArgs):
+    r""":math:`x \log(1 + u)`, and 0 wherever x = 0 (``scipy.special.xlog1py``): log1p keeps a
+    tiny u, and 0·log 0 = 0 as in ``xlogy``."""
+
+    latex_template = r"{0} \operatorname{{log1p}}\left({1}\right)"
+    numpy_template = "scipy.special.xlog1py({0}, {1})"
+    why = "x·log1p(u) is 0·(−inf) = NaN at x = 0, u = −1, where the term is 0 (0·log 0 = 0)."
+
+    @classmethod
+    def textbook_of(cls, x, u):
+        return x * sp.log(1 + u)
+
+    def fdiff(self, argindex=1):
+        x, u = self.args
+        return log1p(u) if argindex == 1 else xdivy(x, 1 + u)
+
+
 class sigmoid_scaled(StableFunction):
     r"""σ(c·v) for a constant c that is not a float64 (``z*sigmoid(1.702*z)``), printed as
     ``nnref._primitives.expit_scaled``, which does not lose |c v|/2 ULP to the rounding of c·v.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.entry import Loss, Twin
-from derivations.functions import log1p, softplus
+from derivations.functions import softplus, xdivy, xlog1py, xlogy
 from derivations.symbols import delta, y, y_hat
 
 #: The logit, for the losses that take one.
@@ -66,12 +66,23 @@ ENTRIES: tuple[Loss, ...] = (
         name="binary_cross_entropy",
         title="Binary cross-entropy (the notebook's cost)",
         value=-(y * sp.log(y_hat) + (1 - y) * sp.log(1 - y_hat)),
-        stable=-(y * sp.log(y_hat) + (1 - y) * log1p(-y_hat)),
-        stable_grad=(y_hat - y) / (y_hat * (1 - y_hat)),
+        stable=-(xlogy(y, y_hat) + xlog1py(1 - y, -y_hat)),
+        # Inside (0, 1) one division, no cancellation near ŷ = y; at ŷ ∈ {0, 1} each term under the
+        # 0·log 0 = 0 convention, so a certain, correct prediction has gradient ∓1, not 0/0.
+        stable_grad=sp.Piecewise(
+            ((y_hat - y) / (y_hat * (1 - y_hat)), (y_hat > 0) & (y_hat < 1)),
+            (xdivy(1 - y, 1 - y_hat) - xdivy(y, y_hat), True),
+        ),
         summary="ℓ = −(y log ŷ + (1 − y) log(1 − ŷ)) for a probability ŷ of class 1.",
         prediction="probability",
         target="probability",
-        why="log(1 − ŷ) loses ŷ when ŷ < 1.1e-16; log1p(−ŷ) keeps it.",
+        why=(
+            "log(1 − ŷ) loses ŷ when ŷ < 1.1e-16; log1p(−ŷ) keeps it. ŷ may be 0 or 1 (sigmoid(40) "
+            "rounds to 1.0), where y·log ŷ would be 0·(−inf) = NaN: xlogy and xlog1py count a term "
+            "whose weight is 0 as 0 (0·log 0 = 0), so ℓ is +inf only where the true loss is (ŷ = 1 "
+            "with y < 1, ŷ = 0 with y > 0), and the gradient follows the same rule (−1 at ŷ = y = 1, "
+            "+1 at ŷ = y = 0)."
+        ),
         twin=Twin(
             torch="F.binary_cross_entropy(x, t, reduction='none')",
             jax="-(t * jnp.log(x) + (1 - t) * jnp.log1p(-x))",
@@ -109,7 +120,12 @@ ENTRIES: tuple[Loss, ...] = (
         name="categorical_cross_entropy",
         title="Categorical cross-entropy (from probabilities)",
         value=-y * sp.log(y_hat),
+        stable=-xlogy(y, y_hat),
         summary="ℓ = −Σ_k y_k log p_k for class probabilities p along axis 0.",
+        why=(
+            "−y·log p is 0·(−inf) = NaN where p = 0 in a class whose label y is 0: xlogy counts that "
+            "term as 0 (0·log 0 = 0), and its gradient too; ℓ = +inf only where p = 0 and y > 0."
+        ),
         prediction="class_probability",
         target="distribution",
         twin=Twin(torch="-(t * torch.log(x))", jax="-(t * jnp.log(x))", expressions=("PyTorch", "JAX")),

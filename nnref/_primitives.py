@@ -154,3 +154,33 @@ def expit_scaled(z, c_hi: float, c_lo: float):
     e = np.where(small, two_product(np.full_like(zs, c_hi), zs)[1] + c_lo * zs, 0.0)
     s = scipy.special.expit(u)
     return (s + s * scipy.special.expit(-u) * e).astype(dtype, copy=False)
+
+
+def xdivy(x, u):
+    r""":math:`x/u`, and 0 wherever x = 0, u = 0 included (the derivative of ``xlogy`` under the
+    convention 0·log 0 = 0); ±inf where x ≠ 0 and u = 0. No division is done where x = 0."""
+    x, u = np.broadcast_arrays(np.asarray(x), np.asarray(u))
+    out = np.zeros(x.shape, dtype=np.result_type(x, u, np.float32))
+    np.divide(x, u, out=out, where=x != 0)
+    return out
+
+
+def special_values(z, value, at_minus_inf, at_plus_inf):
+    r"""``value`` (computed from z) with the IEEE special inputs made right: NaN where z is NaN, and
+    the mathematical limit where z is ±inf (``None``: the computed value is kept).
+
+    Every generated activation function returns through this. Formulas that are right for every
+    finite z can still meet inf·0 or inf/inf at ±inf (silu's z·σ(z) at −inf), and a piecewise form
+    maps NaN to its last branch, because every comparison with NaN is False (relu's
+    where(z > 0, 1, 0) gave relu'(NaN) = 0). One pass (``isfinite(z).all()``) finds the usual case,
+    all finite, and returns ``value`` untouched.
+    """
+    z = np.asarray(z)
+    if np.isfinite(z).all():
+        return value
+    out = np.array(np.broadcast_to(value, z.shape), dtype=np.result_type(value, z))
+    out[np.isnan(z)] = np.nan
+    for limit, where in ((at_minus_inf, z == -np.inf), (at_plus_inf, z == np.inf)):
+        if limit is not None:
+            out[where] = limit
+    return out

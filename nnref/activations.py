@@ -22,7 +22,10 @@ from nnref._arrays import as_real_array, check_params, shaped_like
 from nnref._generated import activations as _gen
 
 #: Overflow and underflow inside a stable form are expected (exp(−z) for z < −709 feeding σ = 0).
-_QUIET = {"over": "ignore", "under": "ignore"}
+#: An invalid operation or a division by zero happens only for a NaN or ±inf input (inf·0 in
+#: silu at −inf, logaddexp of NaN), whose result the generated code sets itself (NaN, or the limit:
+#: docs/special-values.md); on every finite input the generated code does neither (tested).
+_QUIET = {"over": "ignore", "under": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 #: The vector-valued activations (softmax over axis 0, the units axis), generated separately.
 _VECTOR = ("softmax", "log_softmax")

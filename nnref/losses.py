@@ -21,6 +21,11 @@ from nnref._arrays import as_real_array, check_params
 from nnref._generated import losses as _gen
 from nnref._vector import log_softmax, softmax
 
+#: Inputs are checked finite and inside the domain first, so what the kernels may still meet is
+#: the edge of the domain: log 0 = −inf, x/0 = ±inf for a true infinite loss, and the unused
+#: branch of a piecewise gradient (0/0 at ŷ = y ∈ {0, 1}, where the other branch is taken).
+_QUIET = {"over": "ignore", "under": "ignore", "divide": "ignore", "invalid": "ignore"}
+
 
 def names() -> list[str]:
     """The registry names, in the order the derivations list them."""
@@ -43,10 +48,10 @@ _PREDICTIONS = {
     "real": (None, ""),
     "logit": (None, ""),
     "probability": (
-        lambda x: (x <= 0) | (x >= 1),
-        "0 < y_hat < 1 (a probability; for logits use binary_cross_entropy_with_logits)",
+        lambda x: (x < 0) | (x > 1),
+        "0 <= y_hat <= 1 (a probability; for logits use binary_cross_entropy_with_logits)",
     ),
-    "class_probability": (lambda x: (x <= 0) | (x > 1), "0 < y_hat <= 1 (class probabilities)"),
+    "class_probability": (lambda x: (x < 0) | (x > 1), "0 <= y_hat <= 1 (class probabilities)"),
 }
 #: The domain of a target, by kind.
 _TARGETS = {
@@ -57,11 +62,9 @@ _TARGETS = {
 }
 
 
-def _check_domain(loss: Loss, x: np.ndarray, y: np.ndarray) -> None:
-    for arg, values, (outside, what) in (
-        ("y_hat", x, _PREDICTIONS[loss.prediction]),
-        ("y", y, _TARGETS[loss.target]),
-    ):
+def _check_domain(loss: Loss, x: np.ndarray, y: np.ndarray, prediction: bool = True) -> None:
+    checks = [("y_hat", x, _PREDICTIONS[loss.prediction])] if prediction else []
+    for arg, values, (outside, what) in checks + [("y", y, _TARGETS[loss.target])]:
         if outside is None:
             continue
         bad = values[outside(values)]
@@ -97,18 +100,22 @@ class Loss:
         """Axis 0 is the classes axis: the target is a distribution over it."""
         return self.target == "distribution"
 
-    def _prepare(self, y_hat, y) -> tuple[np.ndarray, np.ndarray]:
+    def _prepare(self, y_hat, y, check_domain: bool = True) -> tuple[np.ndarray, np.ndarray]:
         x = as_real_array(y_hat, self.input if self.input != "y_hat" else "y_hat")
         t = as_real_array(y, "y")
         if x.shape != t.shape:
             raise ValueError(
                 f"loss {self.name!r}: y_hat has shape {x.shape} but y has shape {t.shape}; they must match"
             )
+        if x.size == 0:
+            raise ValueError(
+                f"loss {self.name!r}: y_hat and y are empty (shape {x.shape}); a cost needs at least one example"
+            )
         if not np.all(np.isfinite(x)):
             raise ValueError(f"loss {self.name!r}: y_hat must be finite; it has NaN or inf entries")
         if not np.all(np.isfinite(t)):
             raise ValueError(f"loss {self.name!r}: y must be finite; it has NaN or inf entries")
-        _check_domain(self, x, t)
+        _check_domain(self, x, t, prediction=check_domain)
         return x, t.astype(x.dtype, copy=False)
 
     def _terms(self, x, t):
@@ -117,11 +124,13 @@ class Loss:
         return getattr(_gen, f"{self.name}_value")(x, t, **self.params)
 
     def value(self, y_hat, y) -> float:
-        """The cost J = (1/m) Σ ℓ, as a Python float."""
+        """The cost J = (1/m) Σ ℓ, as a Python float: +inf where the true loss is infinite (a
+        probability of 0 given to what happened)."""
         x, t = self._prepare(y_hat, y)
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(**_QUIET):
             terms = np.broadcast_to(self._terms(x, t), x.shape)
-        return float(np.sum(terms, dtype=np.float64) / _examples(x, self._classes))
+        # + 0.0: a sum of −0.0 terms (a certain, correct prediction) is a cost of 0, not −0.
+        return float(np.sum(terms, dtype=np.float64) / _examples(x, self._classes)) + 0.0
 
     def grad(self, y_hat, y) -> np.ndarray:
         """∂J/∂ŷ (or ∂J/∂z for the losses on logits), shaped like y_hat, 1/m included."""
@@ -129,11 +138,12 @@ class Loss:
         out /= _examples(out, self._classes)
         return out
 
-    def grad_terms(self, y_hat, y) -> np.ndarray:
+    def grad_terms(self, y_hat, y, *, check_domain: bool = True) -> np.ndarray:
         """∂ℓ/∂ŷ per element: the gradient of the per-example loss, without the 1/m (the
-        notebook's dAL)."""
-        x, t = self._prepare(y_hat, y)
-        with np.errstate(over="ignore", under="ignore"):
+        notebook's dAL). ``check_domain=False`` skips the domain check of ``y_hat`` (nnref.notebook
+        evaluates the same formula wherever it is defined, as the notebook does)."""
+        x, t = self._prepare(y_hat, y, check_domain)
+        with np.errstate(**_QUIET):
             if self.vector:
                 g = softmax(x) * np.sum(t, axis=0, keepdims=True) - t
             else:

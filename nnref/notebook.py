@@ -20,6 +20,7 @@ which include its source from here (pymdownx.snippets), so a page cannot show ot
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -86,8 +87,15 @@ def L_model_forward(X, parameters: dict):
 
 # --8<-- [start:compute_cost]
 def compute_cost(AL, Y) -> float:
-    """The cross-entropy cost −(1/m) Σ (y log a + (1 − y) log(1 − a)), via nnref.losses."""
-    return _losses.get("binary_cross_entropy").value(AL, Y)
+    """The cross-entropy cost −(1/m) Σ (y log a + (1 − y) log(1 − a)), via nnref.losses.
+
+    AL may be 0 or 1 (sigmoid(40) rounds to 1.0): a term whose weight is 0 counts 0 (0·log 0 = 0).
+    The cost is +inf only where the true cost is, where AL = 1 for Y = 0 or AL = 0 for Y = 1, and
+    then a RuntimeWarning names the first such example.
+    """
+    cost = _losses.get("binary_cross_entropy").value(AL, Y)
+    _say_if_infinite(cost, AL, Y)
+    return cost
     # --8<-- [end:compute_cost]
 
 
@@ -118,13 +126,17 @@ def linear_activation_backward(dA, cache, activation):
 def L_model_backward(AL, Y, caches):
     """The whole backward pass, from dAL = −(Y/AL − (1 − Y)/(1 − AL)).
 
+    AL outside [0, 1] (the notebook's test case draws it from randn) gives the notebook's numbers
+    and a RuntimeWarning that AL is not a probability; nnref.MLP and nnref.losses refuse it.
+
     dAL is the notebook's: the derivative of the per-example loss,
     ``nnref.losses.get("binary_cross_entropy").grad_terms(AL, Y)`` (its ``grad`` is that over m).
     """
     grads = {}
     L = len(caches)
-    Y = as_real_array(Y, "Y").reshape(np.shape(AL))
-    dAL = _losses.get("binary_cross_entropy").grad_terms(AL, Y)
+    AL = _warn_if_not_a_probability(AL)
+    Y = as_real_array(Y, "Y").reshape(AL.shape)
+    dAL = _losses.get("binary_cross_entropy").grad_terms(AL, Y, check_domain=False)
     dA_prev, dW, db = linear_activation_backward(dAL, caches[L - 1], "sigmoid")
     grads["dA" + str(L)], grads["dW" + str(L)], grads["db" + str(L)] = dA_prev, dW, db
     for l in reversed(range(L - 1)):
@@ -146,6 +158,36 @@ def update_parameters(parameters: dict, grads: dict, learning_rate: float) -> di
         updated["b" + str(l)] = parameters["b" + str(l)] - learning_rate * grads["db" + str(l)]
     return updated
     # --8<-- [end:update_parameters]
+
+
+def _say_if_infinite(cost: float, AL, Y) -> None:
+    """A RuntimeWarning naming the first example that makes the cost infinite."""
+    if not np.isinf(cost):
+        return
+    AL, Y = np.asarray(AL, dtype=float), np.asarray(Y, dtype=float).reshape(np.shape(AL))
+    certain_and_wrong = ((AL == 1) & (Y < 1)) | ((AL == 0) & (Y > 0))
+    where = tuple(int(i) for i in np.argwhere(certain_and_wrong)[0])
+    warnings.warn(
+        f"compute_cost: the cost is infinite: AL{list(where)} = {float(AL[where])!r} with Y = {float(Y[where])!r}, "
+        "a probability of 0 given to what happened (log 0 = −inf); the prediction saturated",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+def _warn_if_not_a_probability(AL) -> np.ndarray:
+    """AL as an array, with a RuntimeWarning if it is not a probability: the notebook's own test case
+    draws AL from randn, and its dAL formula is defined for any AL ∉ {0, 1}."""
+    AL = as_real_array(AL, "AL")
+    outside = AL[(AL < 0) | (AL > 1)]
+    if outside.size:
+        warnings.warn(
+            f"L_model_backward: AL is not a probability (found {float(outside.ravel()[0])!r} outside [0, 1]); "
+            "dAL = −(Y/AL − (1 − Y)/(1 − AL)) is computed there as the notebook does",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return AL
 
 
 def _checked_layer(A, W, b):

@@ -182,7 +182,12 @@ def test_softmax_does_not_overflow_and_sums_to_one():
         ("mse", [["a", "b"]], [[1.0, 2.0]], "y_hat"),
         ("mse", np.array([[1.0, None]], dtype=object), [[1.0, 2.0]], "y_hat"),
         ("mse", [[1.0, np.nan]], [[1.0, 2.0]], "y_hat must be finite"),
-        ("binary_cross_entropy", [[0.0, 0.5]], [[0.0, 1.0]], "y_hat must satisfy 0 < y_hat < 1"),
+        ("binary_cross_entropy", [[-0.1, 0.5]], [[0.0, 1.0]], "y_hat must satisfy 0 <= y_hat <= 1"),
+        ("binary_cross_entropy", [[1.5, 0.5]], [[0.0, 1.0]], "y_hat must satisfy 0 <= y_hat <= 1"),
+        ("binary_cross_entropy", [[np.inf, 0.5]], [[0.0, 1.0]], "y_hat must be finite"),
+        ("mse", [[1.0, 2.0]], [[1.0, -np.inf]], "y must be finite"),
+        ("mse", np.zeros((1, 0)), np.zeros((1, 0)), "empty"),
+        ("binary_cross_entropy", [], [], "empty"),
         ("binary_cross_entropy", [[0.2, 0.5]], [[2.0, 1.0]], "y must satisfy"),
         ("hinge", [[0.2, 0.5]], [[0.0, 1.0]], r"y must satisfy y in \{-1, \+1\}"),
         ("categorical_cross_entropy", [[0.5, 0.5], [0.5, 0.5]], [[1.0, 1.0], [1.0, 0.0]], "summing to 1"),
@@ -192,6 +197,56 @@ def test_softmax_does_not_overflow_and_sums_to_one():
 def test_bad_input_names_the_argument(name, y_hat, y, match):
     with pytest.raises((ValueError, TypeError), match=match):
         L.get(name).value(y_hat, y)
+
+
+def test_empty_arrays_are_an_error_not_nan():
+    """The mean over no examples is 0/0: a clear error for value and gradient alike, no RuntimeWarning."""
+    for name in L.names():
+        for method in ("value", "grad"):
+            with pytest.raises(ValueError, match="empty"):
+                getattr(L.get(name), method)(np.zeros((2, 0)), np.zeros((2, 0)))
+
+
+#: The losses whose prediction is a probability: their domain is closed, ŷ ∈ [0, 1].
+PROBABILITY_LOSSES = [n for n, e in LOSSES.items() if e.prediction in ("probability", "class_probability")]
+
+
+def _edge_limit(entry, which: str, edge: int, target):
+    """ℓ or ∂ℓ/∂ŷ as ŷ tends to the edge (0 or 1) from inside, for an exact target (SymPy)."""
+    import sympy as sp
+
+    expr = entry.textbook(which).subs(entry.y, sp.nsimplify(target))
+    return sp.limit(expr, entry.x, edge, "+" if edge == 0 else "-")
+
+
+@pytest.mark.parametrize("name", PROBABILITY_LOSSES)
+@pytest.mark.parametrize("which", ["value", "grad"])
+def test_the_edges_of_the_domain_are_their_limits(name, which):
+    """ŷ = 0 or 1 (sigmoid(40) rounds to 1.0) is accepted: ℓ and ∂ℓ/∂ŷ are SymPy's one-sided limits
+    there, finite for a term whose weight is 0 (0·log 0 = 0), +inf (or ±inf) only where the true
+    loss is infinite. Two-class columns [ŷ, 1 − ŷ], so the class targets sum to 1."""
+    entry, loss = LOSSES[name], L.get(name)
+    for edge in (0, 1):
+        for t in entry.measured_targets:
+            x = np.array([[float(edge)], [1.0 - edge]])
+            y = np.array([[t], [1.0 - t]])
+            rows = [(edge, t), (1 - edge, 1 - t)] if entry.classes_axis else [(edge, t)]
+            x, y = x[: len(rows)], y[: len(rows)]
+            limits = [float(_edge_limit(entry, which, e, tt)) for e, tt in rows]
+            if which == "value":
+                assert loss.value(x, y) == sum(limits), (name, edge, t, limits)
+            else:
+                np.testing.assert_array_equal(loss.grad_terms(x, y).ravel(), limits, err_msg=f"{name} at ŷ = {edge}")
+
+
+def test_a_sigmoid_rounded_to_one_is_a_certain_prediction():
+    """The issue's case: binary_cross_entropy(sigmoid(40), 1) is about 4e-18, not an error."""
+    bce, a = L.get("binary_cross_entropy"), A.get("sigmoid").f([[40.0]])
+    assert a[0, 0] == 1.0
+    value = bce.value(a, [[1.0]])
+    assert value == 0.0 and str(value) == "0.0"
+    assert bce.grad(a, [[1.0]])[0, 0] == -1.0
+    assert bce.value(a, [[0.0]]) == np.inf and bce.grad(a, [[0.0]])[0, 0] == np.inf
 
 
 def test_unknown_name_lists_known_ones():

@@ -14,7 +14,7 @@ def identity_f(z):
 
     Textbook (SymPy): z
     """
-    return z
+    return nnref._primitives.special_values(z, z, -numpy.inf, numpy.inf)
 
 
 def identity_df(z):
@@ -22,7 +22,7 @@ def identity_df(z):
 
     Textbook (SymPy): 1
     """
-    return 1
+    return nnref._primitives.special_values(z, 1, 1, 1)
 
 
 def identity_d2f(z):
@@ -30,13 +30,13 @@ def identity_d2f(z):
 
     Textbook (SymPy): 0
     """
-    return 0
+    return nnref._primitives.special_values(z, 0, 0, 0)
 
 
 def identity_f_df(z):
     r"""identity: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (z, 1)
+    return (nnref._primitives.special_values(z, z, -numpy.inf, numpy.inf), nnref._primitives.special_values(z, 1, 1, 1))
 
 
 def step_f(z):
@@ -47,7 +47,7 @@ def step_f(z):
 
     At kinks: step(0) = 1 (the perceptron fires when w·x + b ≥ 0); step'(z) is taken as 0 everywhere, 0 included.
     """
-    return numpy.where(numpy.greater_equal(z, 0), 1.0, 0.0)
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater_equal(z, 0), 1.0, 0.0), 0, 1)
 
 
 def step_df(z):
@@ -58,7 +58,7 @@ def step_df(z):
 
     At kinks: step(0) = 1 (the perceptron fires when w·x + b ≥ 0); step'(z) is taken as 0 everywhere, 0 included.
     """
-    return 0
+    return nnref._primitives.special_values(z, 0, 0, 0)
 
 
 def step_d2f(z):
@@ -69,13 +69,13 @@ def step_d2f(z):
 
     At kinks: step(0) = 1 (the perceptron fires when w·x + b ≥ 0); step'(z) is taken as 0 everywhere, 0 included.
     """
-    return 0
+    return nnref._primitives.special_values(z, 0, 0, 0)
 
 
 def step_f_df(z):
     r"""step: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (numpy.where(numpy.greater_equal(z, 0), 1.0, 0.0), 0)
+    return (nnref._primitives.special_values(z, numpy.where(numpy.greater_equal(z, 0), 1.0, 0.0), 0, 1), nnref._primitives.special_values(z, 0, 0, 0))
 
 
 def sigmoid_f(z):
@@ -84,7 +84,7 @@ def sigmoid_f(z):
     Textbook (SymPy): 1/(1 + exp(-z))
     Computed as:      sigmoid(z)
     """
-    return scipy.special.expit(z)
+    return nnref._primitives.special_values(z, scipy.special.expit(z), 0, 1)
 
 
 def sigmoid_df(z):
@@ -93,7 +93,7 @@ def sigmoid_df(z):
     Textbook (SymPy): exp(-z)/(1 + exp(-z))**2
     Computed as:      sigmoid(-z)*sigmoid(z)
     """
-    return scipy.special.expit(-z)*scipy.special.expit(z)
+    return nnref._primitives.special_values(z, scipy.special.expit(-z)*scipy.special.expit(z), 0, 0)
 
 
 def sigmoid_d2f(z):
@@ -102,14 +102,14 @@ def sigmoid_d2f(z):
     Textbook (SymPy): -exp(-z)/(1 + exp(-z))**2 + 2*exp(-2*z)/(1 + exp(-z))**3
     Computed as:      -tanh(z/2)*sigmoid(-z)*sigmoid(z)
     """
-    return -numpy.tanh(z*0.5)*scipy.special.expit(-z)*scipy.special.expit(z)
+    return nnref._primitives.special_values(z, -numpy.tanh(z*0.5)*scipy.special.expit(-z)*scipy.special.expit(z), 0, 0)
 
 
 def sigmoid_f_df(z):
     r"""sigmoid: f(z) and f'(z) together, sharing their common subexpressions.
     """
     sigmoid0 = scipy.special.expit(z)
-    return (sigmoid0, scipy.special.expit(-z)*sigmoid0)
+    return (nnref._primitives.special_values(z, sigmoid0, 0, 1), nnref._primitives.special_values(z, scipy.special.expit(-z)*sigmoid0, 0, 0))
 
 
 def tanh_f(z):
@@ -117,7 +117,7 @@ def tanh_f(z):
 
     Textbook (SymPy): tanh(z)
     """
-    return numpy.tanh(z)
+    return nnref._primitives.special_values(z, numpy.tanh(z), -1, 1)
 
 
 def tanh_df(z):
@@ -126,7 +126,7 @@ def tanh_df(z):
     Textbook (SymPy): 1 - tanh(z)**2
     Computed as:      sech2(z)
     """
-    return nnref._primitives.sech2(z)
+    return nnref._primitives.special_values(z, nnref._primitives.sech2(z), 0, 0)
 
 
 def tanh_d2f(z):
@@ -135,13 +135,13 @@ def tanh_d2f(z):
     Textbook (SymPy): -(2 - 2*tanh(z)**2)*tanh(z)
     Computed as:      -2*tanh(z)*sech2(z)
     """
-    return -numpy.tanh(z)*nnref._primitives.sech2(z)*2
+    return nnref._primitives.special_values(z, -numpy.tanh(z)*nnref._primitives.sech2(z)*2, 0, 0)
 
 
 def tanh_f_df(z):
     r"""tanh: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (numpy.tanh(z), nnref._primitives.sech2(z))
+    return (nnref._primitives.special_values(z, numpy.tanh(z), -1, 1), nnref._primitives.special_values(z, nnref._primitives.sech2(z), 0, 0))
 
 
 def relu_f(z):
@@ -151,7 +151,7 @@ def relu_f(z):
 
     At kinks: relu'(0) = 0. SymPy's diff gives Heaviside(z), which is 1/2 at 0; the code uses Heaviside(z, 0).
     """
-    return numpy.maximum(z, 0)
+    return nnref._primitives.special_values(z, numpy.maximum(z, 0), 0, numpy.inf)
 
 
 def relu_df(z):
@@ -162,7 +162,7 @@ def relu_df(z):
 
     At kinks: relu'(0) = 0. SymPy's diff gives Heaviside(z), which is 1/2 at 0; the code uses Heaviside(z, 0).
     """
-    return numpy.where(numpy.greater(z, 0), 1.0, 0.0)
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0, 0.0), 0, 1)
 
 
 def relu_d2f(z):
@@ -173,13 +173,13 @@ def relu_d2f(z):
 
     At kinks: relu'(0) = 0. SymPy's diff gives Heaviside(z), which is 1/2 at 0; the code uses Heaviside(z, 0).
     """
-    return 0
+    return nnref._primitives.special_values(z, 0, 0, 0)
 
 
 def relu_f_df(z):
     r"""relu: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (numpy.maximum(z, 0), numpy.where(numpy.greater(z, 0), 1.0, 0.0))
+    return (nnref._primitives.special_values(z, numpy.maximum(z, 0), 0, numpy.inf), nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0, 0.0), 0, 1))
 
 
 def leaky_relu_f(z, alpha=0.01):
@@ -189,7 +189,7 @@ def leaky_relu_f(z, alpha=0.01):
 
     At kinks: leaky_relu'(0) = alpha (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), z, alpha*z)
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), z, alpha*z), -numpy.inf, numpy.inf)
 
 
 def leaky_relu_df(z, alpha=0.01):
@@ -199,7 +199,7 @@ def leaky_relu_df(z, alpha=0.01):
 
     At kinks: leaky_relu'(0) = alpha (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 1.0, alpha)
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0, alpha), alpha, 1)
 
 
 def leaky_relu_d2f(z, alpha=0.01):
@@ -209,14 +209,14 @@ def leaky_relu_d2f(z, alpha=0.01):
 
     At kinks: leaky_relu'(0) = alpha (the left derivative).
     """
-    return 0
+    return nnref._primitives.special_values(z, 0, 0, 0)
 
 
 def leaky_relu_f_df(z, alpha=0.01):
     r"""leaky_relu: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.greater(z, 0)
-    return (numpy.where(t0, z, alpha*z), numpy.where(t0, 1.0, alpha))
+    return (nnref._primitives.special_values(z, numpy.where(t0, z, alpha*z), -numpy.inf, numpy.inf), nnref._primitives.special_values(z, numpy.where(t0, 1.0, alpha), alpha, 1))
 
 
 def elu_f(z, alpha=1.0):
@@ -227,7 +227,7 @@ def elu_f(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(z, 0)))
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(z, 0))), -alpha, numpy.inf)
 
 
 def elu_df(z, alpha=1.0):
@@ -238,7 +238,7 @@ def elu_df(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return numpy.where(numpy.greater(z, 0), 1.0, alpha*numpy.exp(numpy.minimum(z, 0)))
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0, alpha*numpy.exp(numpy.minimum(z, 0))), 0, 1)
 
 
 def elu_d2f(z, alpha=1.0):
@@ -249,7 +249,7 @@ def elu_d2f(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return numpy.where(numpy.greater(z, 0), 0.0, alpha*numpy.exp(numpy.minimum(z, 0)))
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 0.0, alpha*numpy.exp(numpy.minimum(z, 0))), 0, 0)
 
 
 def elu_f_df(z, alpha=1.0):
@@ -257,7 +257,7 @@ def elu_f_df(z, alpha=1.0):
     """
     t0 = numpy.minimum(z, 0)
     t1 = numpy.greater(z, 0)
-    return (numpy.where(t1, z, alpha*numpy.expm1(t0)), numpy.where(t1, 1.0, alpha*numpy.exp(t0)))
+    return (nnref._primitives.special_values(z, numpy.where(t1, z, alpha*numpy.expm1(t0)), -alpha, numpy.inf), nnref._primitives.special_values(z, numpy.where(t1, 1.0, alpha*numpy.exp(t0)), 0, 1))
 
 
 def selu_f(z):
@@ -268,7 +268,7 @@ def selu_f(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), z*1.0507009873554805, numpy.expm1(numpy.minimum(z, 0))*1.7580993408473768)
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), z*1.0507009873554805, numpy.expm1(numpy.minimum(z, 0))*1.7580993408473768), -1.7580993408473768, numpy.inf)
 
 
 def selu_df(z):
@@ -279,7 +279,7 @@ def selu_df(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 1.0507009873554805, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768)
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0507009873554805, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768), 0, 1.0507009873554805)
 
 
 def selu_d2f(z):
@@ -290,7 +290,7 @@ def selu_d2f(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return numpy.where(numpy.greater(z, 0), 0.0, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768)
+    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 0.0, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768), 0, 0)
 
 
 def selu_f_df(z):
@@ -298,7 +298,7 @@ def selu_f_df(z):
     """
     t0 = numpy.minimum(z, 0)
     t1 = numpy.greater(z, 0)
-    return (numpy.where(t1, z*1.0507009873554805, numpy.expm1(t0)*1.7580993408473768), numpy.where(t1, 1.0507009873554805, numpy.exp(t0)*1.7580993408473768))
+    return (nnref._primitives.special_values(z, numpy.where(t1, z*1.0507009873554805, numpy.expm1(t0)*1.7580993408473768), -1.7580993408473768, numpy.inf), nnref._primitives.special_values(z, numpy.where(t1, 1.0507009873554805, numpy.exp(t0)*1.7580993408473768), 0, 1.0507009873554805))
 
 
 def softplus_f(z):
@@ -307,7 +307,7 @@ def softplus_f(z):
     Textbook (SymPy): log(exp(z) + 1)
     Computed as:      softplus(z)
     """
-    return numpy.logaddexp(0, z)
+    return nnref._primitives.special_values(z, numpy.logaddexp(0, z), 0, numpy.inf)
 
 
 def softplus_df(z):
@@ -316,7 +316,7 @@ def softplus_df(z):
     Textbook (SymPy): exp(z)/(exp(z) + 1)
     Computed as:      sigmoid(z)
     """
-    return scipy.special.expit(z)
+    return nnref._primitives.special_values(z, scipy.special.expit(z), 0, 1)
 
 
 def softplus_d2f(z):
@@ -325,13 +325,13 @@ def softplus_d2f(z):
     Textbook (SymPy): exp(z)/(exp(z) + 1) - exp(2*z)/(exp(z) + 1)**2
     Computed as:      sigmoid(-z)*sigmoid(z)
     """
-    return scipy.special.expit(-z)*scipy.special.expit(z)
+    return nnref._primitives.special_values(z, scipy.special.expit(-z)*scipy.special.expit(z), 0, 0)
 
 
 def softplus_f_df(z):
     r"""softplus: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (numpy.logaddexp(0, z), scipy.special.expit(z))
+    return (nnref._primitives.special_values(z, numpy.logaddexp(0, z), 0, numpy.inf), nnref._primitives.special_values(z, scipy.special.expit(z), 0, 1))
 
 
 def softsign_f(z):
@@ -341,7 +341,7 @@ def softsign_f(z):
 
     At kinks: softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.
     """
-    return z/((numpy.abs(z) + 1))
+    return nnref._primitives.special_values(z, z/((numpy.abs(z) + 1)), -1, 1)
 
 
 def softsign_df(z):
@@ -352,7 +352,7 @@ def softsign_df(z):
 
     At kinks: softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.
     """
-    return 1/(numpy.abs(z) + 1)**2
+    return nnref._primitives.special_values(z, 1/(numpy.abs(z) + 1)**2, 0, 0)
 
 
 def softsign_d2f(z):
@@ -363,14 +363,14 @@ def softsign_d2f(z):
 
     At kinks: softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.
     """
-    return -numpy.sign(z)*2/(numpy.abs(z) + 1)**3
+    return nnref._primitives.special_values(z, -numpy.sign(z)*2/(numpy.abs(z) + 1)**3, 0, 0)
 
 
 def softsign_f_df(z):
     r"""softsign: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.abs(z) + 1
-    return (z/t0, 1/t0**2)
+    return (nnref._primitives.special_values(z, z/t0, -1, 1), nnref._primitives.special_values(z, 1/t0**2, 0, 0))
 
 
 #: c_1 … c_30 of the Taylor polynomial about the zero z0 = -0.7517915246935645 (derivations/taylor.py)
@@ -414,7 +414,7 @@ def gelu_f(z):
     Textbook (SymPy): z*(erf(sqrt(2)*z/2) + 1)/2
     Computed as:      xncdf(z)
     """
-    return nnref._primitives.x_ndtr(z)
+    return nnref._primitives.special_values(z, nnref._primitives.x_ndtr(z), 0, numpy.inf)
 
 
 def gelu_df(z):
@@ -424,7 +424,7 @@ def gelu_df(z):
     Computed as:      TaylorPatch(ncdf(Min(40.0, Max(-40.0, z))) + xnpdf(Min(40.0, Max(-40.0, z))), about z0 = -0.7517915247, |z - z0| < 0.8, degree 30)
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    return nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, TAYLOR_GELU_DF)
+    return nnref._primitives.special_values(z, nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, TAYLOR_GELU_DF), 0, 1)
 
 
 def gelu_d2f(z):
@@ -434,14 +434,14 @@ def gelu_d2f(z):
     Computed as:      2*npdf(Min(40.0, Max(-40.0, z))) - xnpdf(Min(40.0, Max(-40.0, z)))*Min(40.0, Max(-40.0, z))
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    return -t0*nnref._primitives.x_npdf(t0) + nnref._primitives.npdf(t0)*2
+    return nnref._primitives.special_values(z, -t0*nnref._primitives.x_npdf(t0) + nnref._primitives.npdf(t0)*2, 0, 0)
 
 
 def gelu_f_df(z):
     r"""gelu: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
-    return (nnref._primitives.x_ndtr(z), nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, TAYLOR_GELU_DF))
+    return (nnref._primitives.special_values(z, nnref._primitives.x_ndtr(z), 0, numpy.inf), nnref._primitives.special_values(z, nnref._primitives.taylor_patch(nnref._primitives.ndtr(t0) + nnref._primitives.x_npdf(t0), t0, -0.7517915246935645, 1.4956759177009883e-17, 0.8, TAYLOR_GELU_DF), 0, 1))
 
 
 #: c_1 … c_30 of the Taylor polynomial about the zero z0 = -0.7524614220710163 (derivations/taylor.py)
@@ -485,7 +485,7 @@ def gelu_tanh_f(z):
     Textbook (SymPy): z*(tanh(sqrt(2)*(0.044715*z**3 + z)/sqrt(pi)) + 1)/2
     Computed as:      z*sigmoid(2*sqrt(2)*(0.044715*z**3 + z)/sqrt(pi))
     """
-    return z*scipy.special.expit((z**3*0.044715 + z)*1.5957691216057308)
+    return nnref._primitives.special_values(z, z*scipy.special.expit((z**3*0.044715 + z)*1.5957691216057308), 0, numpy.inf)
 
 
 def gelu_tanh_df(z):
@@ -497,7 +497,7 @@ def gelu_tanh_df(z):
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
     t1 = t0**3*0.07135481627260025 + t0*1.5957691216057308
     sigmoid0 = scipy.special.expit(t1)
-    return nnref._primitives.taylor_patch(t0*(t0**2*0.134145 + 1)*scipy.special.expit(-t1)*sigmoid0*1.5957691216057308 + sigmoid0, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, TAYLOR_GELU_TANH_DF)
+    return nnref._primitives.special_values(z, nnref._primitives.taylor_patch(t0*(t0**2*0.134145 + 1)*scipy.special.expit(-t1)*sigmoid0*1.5957691216057308 + sigmoid0, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, TAYLOR_GELU_TANH_DF), 0, 1)
 
 
 def gelu_tanh_d2f(z):
@@ -513,7 +513,7 @@ def gelu_tanh_d2f(z):
     t4 = t3**2
     sigmoid0 = scipy.special.expit(t1)
     sigmoid1 = scipy.special.expit(-t1)
-    return t0*t4*sigmoid1**2*sigmoid0*2.5464790894703255 - t0*t4*sigmoid1*sigmoid0**2*2.5464790894703255 + t2*sigmoid1*sigmoid0*0.42812889763560147 + t3*sigmoid1*sigmoid0*3.1915382432114616
+    return nnref._primitives.special_values(z, t0*t4*sigmoid1**2*sigmoid0*2.5464790894703255 - t0*t4*sigmoid1*sigmoid0**2*2.5464790894703255 + t2*sigmoid1*sigmoid0*0.42812889763560147 + t3*sigmoid1*sigmoid0*3.1915382432114616, 0, 0)
 
 
 def gelu_tanh_f_df(z):
@@ -522,7 +522,7 @@ def gelu_tanh_f_df(z):
     t0 = numpy.minimum(numpy.maximum(z, -40.0), 40.0)
     t1 = t0**3*0.07135481627260025 + t0*1.5957691216057308
     sigmoid0 = scipy.special.expit(t1)
-    return (z*scipy.special.expit((z**3*0.044715 + z)*1.5957691216057308), nnref._primitives.taylor_patch(t0*(t0**2*0.134145 + 1)*scipy.special.expit(-t1)*sigmoid0*1.5957691216057308 + sigmoid0, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, TAYLOR_GELU_TANH_DF))
+    return (nnref._primitives.special_values(z, z*scipy.special.expit((z**3*0.044715 + z)*1.5957691216057308), 0, numpy.inf), nnref._primitives.special_values(z, nnref._primitives.taylor_patch(t0*(t0**2*0.134145 + 1)*scipy.special.expit(-t1)*sigmoid0*1.5957691216057308 + sigmoid0, t0, -0.7524614220710163, 3.2441042318102086e-17, 0.7, TAYLOR_GELU_TANH_DF), 0, 1))
 
 
 #: c_1 … c_30 of the Taylor polynomial about the zero z0 = -1.2784645427610737 (derivations/taylor.py)
@@ -566,7 +566,7 @@ def silu_f(z):
     Textbook (SymPy): z/(1 + exp(-z))
     Computed as:      z*sigmoid(z)
     """
-    return z*scipy.special.expit(z)
+    return nnref._primitives.special_values(z, z*scipy.special.expit(z), 0, numpy.inf)
 
 
 def silu_df(z):
@@ -576,7 +576,7 @@ def silu_df(z):
     Computed as:      TaylorPatch(z*sigmoid(-z)*sigmoid(z) + sigmoid(z), about z0 = -1.278464543, |z - z0| < 0.8, degree 30)
     """
     sigmoid0 = scipy.special.expit(z)
-    return nnref._primitives.taylor_patch(z*scipy.special.expit(-z)*sigmoid0 + sigmoid0, z, -1.2784645427610737, -1.0946994183093437e-16, 0.8, TAYLOR_SILU_DF)
+    return nnref._primitives.special_values(z, nnref._primitives.taylor_patch(z*scipy.special.expit(-z)*sigmoid0 + sigmoid0, z, -1.2784645427610737, -1.0946994183093437e-16, 0.8, TAYLOR_SILU_DF), 0, 1)
 
 
 def silu_d2f(z):
@@ -587,14 +587,14 @@ def silu_d2f(z):
     """
     sigmoid0 = scipy.special.expit(z)
     sigmoid1 = scipy.special.expit(-z)
-    return z*sigmoid1**2*sigmoid0 - z*sigmoid1*sigmoid0**2 + sigmoid1*sigmoid0*2
+    return nnref._primitives.special_values(z, z*sigmoid1**2*sigmoid0 - z*sigmoid1*sigmoid0**2 + sigmoid1*sigmoid0*2, 0, 0)
 
 
 def silu_f_df(z):
     r"""silu: f(z) and f'(z) together, sharing their common subexpressions.
     """
     sigmoid0 = scipy.special.expit(z)
-    return (z*sigmoid0, nnref._primitives.taylor_patch(z*scipy.special.expit(-z)*sigmoid0 + sigmoid0, z, -1.2784645427610737, -1.0946994183093437e-16, 0.8, TAYLOR_SILU_DF))
+    return (nnref._primitives.special_values(z, z*sigmoid0, 0, numpy.inf), nnref._primitives.special_values(z, nnref._primitives.taylor_patch(z*scipy.special.expit(-z)*sigmoid0 + sigmoid0, z, -1.2784645427610737, -1.0946994183093437e-16, 0.8, TAYLOR_SILU_DF), 0, 1))
 
 
 #: c_1 … c_30 of the Taylor polynomial about the zero z0 = -1.1924312145154952 (derivations/taylor.py)
@@ -638,7 +638,7 @@ def mish_f(z):
     Textbook (SymPy): z*tanh(log(exp(z) + 1))
     Computed as:      z*tanh(softplus(z))
     """
-    return z*numpy.tanh(numpy.logaddexp(0, z))
+    return nnref._primitives.special_values(z, z*numpy.tanh(numpy.logaddexp(0, z)), 0, numpy.inf)
 
 
 def mish_df(z):
@@ -648,7 +648,7 @@ def mish_df(z):
     Computed as:      TaylorPatch(z*sech2(softplus(z))*sigmoid(z) + tanh(softplus(z)), about z0 = -1.192431215, |z - z0| < 0.75, degree 30)
     """
     softplus0 = numpy.logaddexp(0, z)
-    return nnref._primitives.taylor_patch(z*nnref._primitives.sech2(softplus0)*scipy.special.expit(z) + numpy.tanh(softplus0), z, -1.1924312145154952, -4.8484829848031044e-17, 0.75, TAYLOR_MISH_DF)
+    return nnref._primitives.special_values(z, nnref._primitives.taylor_patch(z*nnref._primitives.sech2(softplus0)*scipy.special.expit(z) + numpy.tanh(softplus0), z, -1.1924312145154952, -4.8484829848031044e-17, 0.75, TAYLOR_MISH_DF), 0, 1)
 
 
 def mish_d2f(z):
@@ -660,7 +660,7 @@ def mish_d2f(z):
     softplus0 = numpy.logaddexp(0, z)
     sech20 = nnref._primitives.sech2(softplus0)
     sigmoid0 = scipy.special.expit(z)
-    return -z*numpy.tanh(softplus0)*sech20*sigmoid0**2*2 + z*sech20*scipy.special.expit(-z)*sigmoid0 + sech20*sigmoid0*2
+    return nnref._primitives.special_values(z, -z*numpy.tanh(softplus0)*sech20*sigmoid0**2*2 + z*sech20*scipy.special.expit(-z)*sigmoid0 + sech20*sigmoid0*2, 0, 0)
 
 
 def mish_f_df(z):
@@ -668,7 +668,7 @@ def mish_f_df(z):
     """
     softplus0 = numpy.logaddexp(0, z)
     tanh0 = numpy.tanh(softplus0)
-    return (z*tanh0, nnref._primitives.taylor_patch(z*nnref._primitives.sech2(softplus0)*scipy.special.expit(z) + tanh0, z, -1.1924312145154952, -4.8484829848031044e-17, 0.75, TAYLOR_MISH_DF))
+    return (nnref._primitives.special_values(z, z*tanh0, 0, numpy.inf), nnref._primitives.special_values(z, nnref._primitives.taylor_patch(z*nnref._primitives.sech2(softplus0)*scipy.special.expit(z) + tanh0, z, -1.1924312145154952, -4.8484829848031044e-17, 0.75, TAYLOR_MISH_DF), 0, 1))
 
 
 def hard_sigmoid_f(z):
@@ -679,7 +679,7 @@ def hard_sigmoid_f(z):
 
     At kinks: hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z + 3)*0.16666666666666666))
+    return nnref._primitives.special_values(z, numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z + 3)*0.16666666666666666)), 0, 1)
 
 
 def hard_sigmoid_df(z):
@@ -689,7 +689,7 @@ def hard_sigmoid_df(z):
 
     At kinks: hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 3),numpy.less_equal(z, -3))), 0.0, 0.16666666666666666)
+    return nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 3),numpy.less_equal(z, -3))), 0.0, 0.16666666666666666), 0, 0)
 
 
 def hard_sigmoid_d2f(z):
@@ -699,7 +699,7 @@ def hard_sigmoid_d2f(z):
 
     At kinks: hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.
     """
-    return 0
+    return nnref._primitives.special_values(z, 0, 0, 0)
 
 
 def hard_sigmoid_f_df(z):
@@ -707,7 +707,7 @@ def hard_sigmoid_f_df(z):
     """
     t0 = numpy.less_equal(z, -3)
     t1 = numpy.greater_equal(z, 3)
-    return (numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z + 3)*0.16666666666666666)), numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 0.16666666666666666))
+    return (nnref._primitives.special_values(z, numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z + 3)*0.16666666666666666)), 0, 1), nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 0.16666666666666666), 0, 0))
 
 
 def hard_tanh_f(z):
@@ -717,7 +717,7 @@ def hard_tanh_f(z):
 
     At kinks: hard_tanh'(±1) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.less_equal(z, -1), -1.0, numpy.where(numpy.greater_equal(z, 1), 1.0, z))
+    return nnref._primitives.special_values(z, numpy.where(numpy.less_equal(z, -1), -1.0, numpy.where(numpy.greater_equal(z, 1), 1.0, z)), -1, 1)
 
 
 def hard_tanh_df(z):
@@ -727,7 +727,7 @@ def hard_tanh_df(z):
 
     At kinks: hard_tanh'(±1) = 0 (the outer slope), as in PyTorch.
     """
-    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 1),numpy.less_equal(z, -1))), 0.0, 1.0)
+    return nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 1),numpy.less_equal(z, -1))), 0.0, 1.0), 0, 0)
 
 
 def hard_tanh_d2f(z):
@@ -737,7 +737,7 @@ def hard_tanh_d2f(z):
 
     At kinks: hard_tanh'(±1) = 0 (the outer slope), as in PyTorch.
     """
-    return 0
+    return nnref._primitives.special_values(z, 0, 0, 0)
 
 
 def hard_tanh_f_df(z):
@@ -745,7 +745,7 @@ def hard_tanh_f_df(z):
     """
     t0 = numpy.less_equal(z, -1)
     t1 = numpy.greater_equal(z, 1)
-    return (numpy.where(t0, -1.0, numpy.where(t1, 1.0, z)), numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 1.0))
+    return (nnref._primitives.special_values(z, numpy.where(t0, -1.0, numpy.where(t1, 1.0, z)), -1, 1), nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 1.0), 0, 0))
 
 
 def hard_swish_f(z):
@@ -755,7 +755,7 @@ def hard_swish_f(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), z, z*(z + 3)*0.16666666666666666))
+    return nnref._primitives.special_values(z, numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), z, z*(z + 3)*0.16666666666666666)), 0, numpy.inf)
 
 
 def hard_swish_df(z):
@@ -766,7 +766,7 @@ def hard_swish_df(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z*2 + 3)*0.16666666666666666))
+    return nnref._primitives.special_values(z, numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z*2 + 3)*0.16666666666666666)), 0, 1)
 
 
 def hard_swish_d2f(z):
@@ -776,7 +776,7 @@ def hard_swish_d2f(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 3),numpy.less_equal(z, -3))), 0.0, 0.3333333333333333)
+    return nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((numpy.greater_equal(z, 3),numpy.less_equal(z, -3))), 0.0, 0.3333333333333333), 0, 0)
 
 
 def hard_swish_f_df(z):
@@ -784,7 +784,7 @@ def hard_swish_f_df(z):
     """
     t0 = numpy.less_equal(z, -3)
     t1 = numpy.greater_equal(z, 3)
-    return (numpy.where(t0, 0.0, numpy.where(t1, z, z*(z + 3)*0.16666666666666666)), numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z*2 + 3)*0.16666666666666666)))
+    return (nnref._primitives.special_values(z, numpy.where(t0, 0.0, numpy.where(t1, z, z*(z + 3)*0.16666666666666666)), 0, numpy.inf), nnref._primitives.special_values(z, numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z*2 + 3)*0.16666666666666666)), 0, 1))
 
 
 def log_sigmoid_f(z):
@@ -793,7 +793,7 @@ def log_sigmoid_f(z):
     Textbook (SymPy): log(1/(1 + exp(-z)))
     Computed as:      -softplus(-z)
     """
-    return -numpy.logaddexp(0, -z)
+    return nnref._primitives.special_values(z, -numpy.logaddexp(0, -z), -numpy.inf, 0)
 
 
 def log_sigmoid_df(z):
@@ -802,7 +802,7 @@ def log_sigmoid_df(z):
     Textbook (SymPy): exp(-z)/(1 + exp(-z))
     Computed as:      sigmoid(-z)
     """
-    return scipy.special.expit(-z)
+    return nnref._primitives.special_values(z, scipy.special.expit(-z), 1, 0)
 
 
 def log_sigmoid_d2f(z):
@@ -811,14 +811,14 @@ def log_sigmoid_d2f(z):
     Textbook (SymPy): -exp(-z)/(1 + exp(-z)) + exp(-2*z)/(1 + exp(-z))**2
     Computed as:      -sigmoid(-z)*sigmoid(z)
     """
-    return -scipy.special.expit(-z)*scipy.special.expit(z)
+    return nnref._primitives.special_values(z, -scipy.special.expit(-z)*scipy.special.expit(z), 0, 0)
 
 
 def log_sigmoid_f_df(z):
     r"""log_sigmoid: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = -z
-    return (-numpy.logaddexp(0, t0), scipy.special.expit(t0))
+    return (nnref._primitives.special_values(z, -numpy.logaddexp(0, t0), -numpy.inf, 0), nnref._primitives.special_values(z, scipy.special.expit(t0), 1, 0))
 
 
 #: Metadata the runtime needs without SymPy: parameters (all must be > 0), kinks, ULP bounds.

@@ -78,18 +78,19 @@ def binary_cross_entropy_value(y_hat, y):
     r"""binary_cross_entropy: per-element loss ℓ.
 
     Textbook (SymPy): -y*log(y_hat) - (1 - y)*log(1 - y_hat)
-    Computed as:      -y*log(y_hat) - (1 - y)*log1p(-y_hat)
+    Computed as:      -xlog1py(1 - y, -y_hat) - xlogy(y, y_hat)
     """
-    return -y*numpy.log(y_hat) - (1 - y)*numpy.log1p(-y_hat)
+    return -scipy.special.xlog1py(1 - y, -y_hat) - scipy.special.xlogy(y, y_hat)
 
 
 def binary_cross_entropy_grad(y_hat, y):
     r"""binary_cross_entropy: ∂ℓ/∂y_hat.
 
     Textbook (SymPy): -y/y_hat + (1 - y)/(1 - y_hat)
-    Computed as:      (-y + y_hat)/(y_hat*(1 - y_hat))
+    Computed as:      Piecewise(((-y + y_hat)/(y_hat*(1 - y_hat)), (y_hat > 0) & (y_hat < 1)), (-xdivy(y, y_hat) + xdivy(1 - y, 1 - y_hat), True))
     """
-    return (-y + y_hat)/(y_hat*(1 - y_hat))
+    t0 = 1 - y_hat
+    return numpy.where(numpy.logical_and.reduce((numpy.greater(y_hat, 0),numpy.less(y_hat, 1))), (-y + y_hat)/(t0*y_hat), -nnref._primitives.xdivy(y, y_hat) + nnref._primitives.xdivy(1 - y, t0))
 
 
 def binary_cross_entropy_with_logits_value(z, y):
@@ -114,16 +115,18 @@ def categorical_cross_entropy_value(y_hat, y):
     r"""categorical_cross_entropy: per-element loss ℓ.
 
     Textbook (SymPy): -y*log(y_hat)
+    Computed as:      -xlogy(y, y_hat)
     """
-    return -y*numpy.log(y_hat)
+    return -scipy.special.xlogy(y, y_hat)
 
 
 def categorical_cross_entropy_grad(y_hat, y):
     r"""categorical_cross_entropy: ∂ℓ/∂y_hat.
 
     Textbook (SymPy): -y/y_hat
+    Computed as:      -xdivy(y, y_hat)
     """
-    return -y/y_hat
+    return -nnref._primitives.xdivy(y, y_hat)
 
 
 def hinge_value(y_hat, y):
@@ -184,7 +187,7 @@ ENTRIES = {
         'params': {},
         'prediction': 'probability',
         'target': 'probability',
-        'domain': '0 < y_hat < 1 (a probability); 0 ≤ y ≤ 1',
+        'domain': '0 ≤ y_hat ≤ 1 (a probability); 0 ≤ y ≤ 1',
         'vector': False,
     },
     'binary_cross_entropy_with_logits': {
@@ -202,7 +205,7 @@ ENTRIES = {
         'params': {},
         'prediction': 'class_probability',
         'target': 'distribution',
-        'domain': '0 < y_hat ≤ 1 (class probabilities along axis 0); y ≥ 0 with each column summing to 1',
+        'domain': '0 ≤ y_hat ≤ 1 (class probabilities along axis 0); y ≥ 0 with each column summing to 1',
         'vector': False,
     },
     'softmax_cross_entropy': {
