@@ -176,9 +176,12 @@ def special_values(z, value, at_minus_inf, at_plus_inf):
     all finite, and returns ``value`` untouched.
     """
     z = np.asarray(z)
+    if not isinstance(value, (np.ndarray, np.generic)) or np.shape(value) != z.shape:
+        # a constant (relu'' = 0) answers with an array shaped like z, not Python's int 0
+        value = np.full(z.shape, value, dtype=np.result_type(value, z, 0.0))
     if np.isfinite(z).all():
         return value
-    out = np.array(np.broadcast_to(value, z.shape), dtype=np.result_type(value, z))
+    out = np.array(value, dtype=np.result_type(value, z))
     out[np.isnan(z)] = np.nan
     for limit, where in ((at_minus_inf, z == -np.inf), (at_plus_inf, z == np.inf)):
         if limit is not None:

@@ -364,3 +364,14 @@ def test_out_keeps_the_code_out_of_the_terminal_and_huge_constants_stay_short(tm
     assert "def custom_f" in out.read_text() and "def custom_f" not in result.stdout
     assert "Generated NumPy source" not in result.stdout and f"wrote {out}" in result.stdout
     assert "1e+308" in result.stdout and "0" * 30 not in result.stdout
+
+
+def test_a_standalone_module_answers_with_arrays_shaped_like_z(tmp_path):
+    act = activation("max(z, 0.1*z)", name="leaky", verify=False)
+    module = _load(write_module(act, tmp_path / "leaky.py"))
+    for z in (np.array([-1.0, 0.0, 2.0]), np.zeros((2, 3), dtype=np.float32), np.array(0.5), np.array([1, 2])):
+        for fn in (module.leaky_f, module.leaky_df, module.leaky_d2f):
+            out = fn(z)
+            # NumPy's own rule: an array for an array, a NumPy float for a 0-d input; never Python's int 0.
+            assert isinstance(out, (np.ndarray, np.floating)) and np.shape(out) == z.shape, (fn.__name__, out)
+            assert np.issubdtype(np.asarray(out).dtype, np.floating), (fn.__name__, out)
