@@ -369,9 +369,9 @@ def test_out_keeps_the_code_out_of_the_terminal_and_huge_constants_stay_short(tm
 def test_a_standalone_module_answers_with_arrays_shaped_like_z(tmp_path):
     act = activation("max(z, 0.1*z)", name="leaky", verify=False)
     module = _load(write_module(act, tmp_path / "leaky.py"))
-    for z in (np.array([-1.0, 0.0, 2.0]), np.zeros((2, 3), dtype=np.float32), np.array(0.5), np.array([1, 2])):
+    for x in (np.array([-1.0, 0.0, 2.0]), np.zeros((2, 3), dtype=np.float32), np.array(0.5), np.array([1, 2])):
         for fn in (module.leaky_f, module.leaky_df, module.leaky_d2f):
-            out = fn(z)
+            out = fn(x)
             # NumPy's own rule: an array for an array, a NumPy float for a 0-d input; never Python's int 0.
-            assert isinstance(out, (np.ndarray, np.floating)) and np.shape(out) == z.shape, (fn.__name__, out)
+            assert isinstance(out, (np.ndarray, np.floating)) and np.shape(out) == x.shape, (fn.__name__, out)
             assert np.issubdtype(np.asarray(out).dtype, np.floating), (fn.__name__, out)
