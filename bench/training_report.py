@@ -1,8 +1,9 @@
 """Writes the Training walkthrough's figures and numbers: `python -m bench.training_report`.
 
 Trains nnref.MLP on the digits (training and held-out loss curves, held-out accuracy, time), the
-same network as nnref.MLPClassifier under scikit-learn's 5-fold cross-validation, and the 2-D
-moons and spirals (decision boundaries), with fixed seeds, and writes docs/reference/training/.
+same network as nnref.MLPClassifier under scikit-learn's 5-fold cross-validation, the 2-D moons
+and spirals (decision boundaries), and a learning rate that diverges on the moons (the message fit
+stops with, and the run without the check), with fixed seeds, and writes docs/reference/training/.
 Figures are SVG with a fixed hash salt and no date, so an unchanged run writes identical files.
 """
 
@@ -96,6 +97,45 @@ def boundaries() -> None:
     _save(fig, "boundaries.svg")
 
 
+def divergence() -> str:
+    """What `nnref train --dataset moons --optimizer gd --lr 1000` meets: the message fit stops with,
+    and the same run with the check switched off."""
+    import warnings
+
+    from nnref import mlp
+
+    X, y = datasets.load("moons", seed=0)
+    Xtr, ytr, Xte, yte = datasets.split(X, y, seed=0)
+    settings = dict(layers=[2, 32, 32, 1], loss="binary_cross_entropy", optimizer="gd", lr=1000, epochs=200, seed=0)
+    try:
+        MLP(**settings).fit(Xtr, ytr)
+        message = "(no divergence detected)"
+    except FloatingPointError as exc:
+        message = str(exc)
+    factor, mlp.DIVERGENCE_FACTOR = mlp.DIVERGENCE_FACTOR, float("inf")
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            unguarded = MLP(**settings).fit(Xtr, ytr)
+    finally:
+        mlp.DIVERGENCE_FACTOR = factor
+    h = unguarded.history
+    return "\n".join(
+        [
+            HEADER,
+            "```text",
+            "$ nnref train --dataset moons --optimizer gd --lr 1000",
+            f"nnref train: {message}",
+            "```",
+            "",
+            f"The same run with the check switched off: the cost after epochs 1, 2 and 3 is {h[0]:.3g}, {h[1]:.3g} and "
+            f"{h[2]:.3g}; over the remaining {len(h) - 3} epochs it stays finite, between {min(h[3:]):.3g} and "
+            f"{max(h[3:]):.3g}, and the held-out accuracy ends at {unguarded.score(Xte, yte):.2%}.",
+            "",
+        ]
+    )
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     result = digits()
@@ -118,6 +158,7 @@ def main() -> None:
         f"folds of all 1,797 images, one per row): accuracy {mean:.2%} ± {std:.2%} in {seconds:.1f} s."
     )
     (OUT / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (OUT / "divergence.md").write_text(divergence(), encoding="utf-8")
     print((OUT / "results.md").read_text())
 
 
