@@ -25,6 +25,7 @@ import argparse
 import copy
 import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ SOURCES = ROOT / "learn" / "pages"
 OUT = ROOT / "docs" / "learn"
 COMMAND = "python -m learn.build"
 SNIPPET_LINE = re.compile(r"""^--8<--\s+"([^":]+)(?::([\w-]+))?"\s*$""")
+LEADING_COMMENT = re.compile(r"\A\s*<!--.*?-->\s*", re.S)
 CELL_TIMEOUT = 120
 # Run before the notebook's own cells (and never shown): figures as repeatable SVG text.
 SETUP = """\
@@ -71,10 +73,11 @@ def header(source: Source, comment: str = "<!-- {} -->") -> str:
 
 
 def section(path: str, name: str | None) -> str:
-    """The text of ``path`` (relative to the project), or of its section ``name``, markers removed."""
-    file = ROOT / path
-    if not file.is_file():
-        raise FileNotFoundError(f"snippet file {path!r} does not exist (relative to {ROOT})")
+    """The text of ``path``, or of its section ``name``, markers removed. Like pymdownx.snippets with
+    mkdocs.yml's base_path, ``path`` is looked up under docs/ first, then under the project."""
+    file = next((base / path for base in (ROOT / "docs", ROOT) if (base / path).is_file()), None)
+    if file is None:
+        raise FileNotFoundError(f"snippet file {path!r} is neither in {ROOT / 'docs'} nor in {ROOT}")
     lines = file.read_text(encoding="utf-8").splitlines()
     if name is not None:
         start, end = f"--8<-- [start:{name}]", f"--8<-- [end:{name}]"
@@ -82,19 +85,26 @@ def section(path: str, name: str | None) -> str:
         if len(marks) != 2:
             raise ValueError(f"{path} must hold exactly one [start:{name}] and one [end:{name}] marker")
         lines = lines[marks[0] + 1 : marks[1]]
-    return "\n".join(line for line in lines if "--8<-- [" not in line).strip("\n")
+    # Dedented, as pymdownx.snippets' dedent_subsections does on the page.
+    return textwrap.dedent("\n".join(line for line in lines if "--8<-- [" not in line)).strip("\n")
 
 
 def _expand(markdown: str, for_page: bool) -> str:
-    """Snippet lines as a python block: left for pymdownx.snippets on the page, written out in the notebook."""
+    """Snippet lines: left for pymdownx.snippets on the page, written out in the notebook. Code is
+    shown as a python block; a Markdown fragment (a generated table) is inserted as it is."""
     out = []
     for line in markdown.split("\n"):
         match = SNIPPET_LINE.match(line.strip())
         if not match:
             out.append(line)
             continue
-        body = line.strip() if for_page else section(match.group(1), match.group(2))
-        out.append(f"```python\n{body}\n```")
+        markdown_fragment = match.group(1).endswith(".md")
+        if for_page:
+            out.append(line.strip() if markdown_fragment else f"```python\n{line.strip()}\n```")
+        elif markdown_fragment:
+            out.append(LEADING_COMMENT.sub("", section(match.group(1), match.group(2))))
+        else:
+            out.append(f"```python\n{section(match.group(1), match.group(2))}\n```")
     return "\n".join(out)
 
 

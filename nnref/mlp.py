@@ -308,11 +308,13 @@ class MLP:
             start = self._cost(X, Y)
         step = 0
         for epoch in range(1, self.epochs + 1):
+            # --8<-- [start:mini_batches]
             if self.optimizer == "gd":
                 batches = [np.arange(m)]
             else:
                 order = rng.permutation(m)
                 batches = [order[i : i + self.batch_size] for i in range(0, m, self.batch_size)]
+            # --8<-- [end:mini_batches]
             for idx in batches:
                 Xb, Yb = (X, Y) if len(batches) == 1 else (X[:, idx], Y[:, idx])  # full batch: no copy
                 with np.errstate(over="ignore", invalid="ignore"):
@@ -322,6 +324,7 @@ class MLP:
                 grads = self._backward(out, cache, Yb, self.params)
                 step += 1
                 # In place: the arrays were copied when fit began, so nobody else holds them.
+                # --8<-- [start:updates]
                 for k, g in grads.items():
                     if self.optimizer == "adam":
                         state[k] = self.beta1 * state[k] + (1 - self.beta1) * g
@@ -334,6 +337,7 @@ class MLP:
                         self.params[k] += state[k]
                     else:
                         self.params[k] -= self.lr * g
+                # --8<-- [end:updates]
             with np.errstate(all="ignore"):
                 out, _ = self._forward(X)
                 loss = self._cost_of(out, Y, self.params) if np.all(np.isfinite(out)) else float("inf")

@@ -3,10 +3,13 @@ and offers for download must be exactly what is committed (learn/build.py writes
 
 from __future__ import annotations
 
+import ast
 import json
+import math
 import re
 
 import nbformat
+import numpy as np
 import pytest
 
 from learn import build
@@ -58,3 +61,65 @@ def test_a_changed_source_is_reported(tmp_path, monkeypatch):
     source = SOURCES[0]
     files = build.render(source, build.read(source))  # not executed: no outputs, so the page differs
     assert files[source.page] != source.page.read_text(encoding="utf-8")
+
+
+def _shown(page: str) -> dict[str, object]:
+    """The `name = [[...]]` lines the worked example prints, as nested lists of floats."""
+    values = {}
+    for block in re.findall(r"```text\n(.*?)```", page, flags=re.S):
+        for line in block.splitlines():
+            name, _, value = line.partition("=")
+            values[name.strip()] = ast.literal_eval(value.strip())
+    return values
+
+
+def _hand_computed_2_2_1() -> dict[str, object]:
+    """The worked example's network by hand, in plain Python floats: no NumPy, no nnref."""
+    W1, b1 = [[0.5, -0.3], [0.2, 0.8]], [0.1, -0.1]
+    W2, b2 = [0.7, -0.4], 0.05
+    X, Y = [[1.0, -1.0], [0.5, 2.0]], [1.0, 0.0]
+    m = 2
+
+    def forward(W1, b1, W2, b2):
+        z1 = [[W1[i][0] * X[0][j] + W1[i][1] * X[1][j] + b1[i] for j in range(m)] for i in range(2)]
+        a1 = [[max(0.0, z1[i][j]) for j in range(m)] for i in range(2)]
+        z2 = [W2[0] * a1[0][j] + W2[1] * a1[1][j] + b2 for j in range(m)]
+        a2 = [1 / (1 + math.exp(-z)) for z in z2]
+        cost = -sum(y * math.log(a) + (1 - y) * math.log(1 - a) for a, y in zip(a2, Y)) / m
+        return z1, a1, z2, a2, cost
+
+    z1, a1, z2, a2, cost = forward(W1, b1, W2, b2)
+    dz2 = [a2[j] - Y[j] for j in range(m)]
+    dW2 = [sum(dz2[j] * a1[i][j] for j in range(m)) / m for i in range(2)]
+    db2 = sum(dz2) / m
+    da1 = [[W2[i] * dz2[j] for j in range(m)] for i in range(2)]
+    dz1 = [[da1[i][j] if z1[i][j] > 0 else 0.0 for j in range(m)] for i in range(2)]
+    dW1 = [[sum(dz1[i][j] * X[k][j] for j in range(m)) / m for k in range(2)] for i in range(2)]
+    db1 = [sum(dz1[i]) / m for i in range(2)]
+    dX = [[sum(W1[i][k] * dz1[i][j] for i in range(2)) for j in range(m)] for k in range(2)]
+    step = 0.5
+    after = forward(
+        [[W1[i][k] - step * dW1[i][k] for k in range(2)] for i in range(2)],
+        [b1[i] - step * db1[i] for i in range(2)],
+        [W2[i] - step * dW2[i] for i in range(2)],
+        b2 - step * db2,
+    )[-1]
+    column = lambda v: [[x] for x in v]  # noqa: E731
+    return {
+        "W1": W1, "b1": column(b1), "W2": [W2], "b2": [[b2]], "X": X, "Y": [Y],
+        "Z1": z1, "A1": a1, "Z2": [z2], "A2": [a2], "J": cost,
+        "dZ2": [dz2], "dW2": [dW2], "db2": [[db2]], "dA1": da1, "dZ1": dz1, "dW1": dW1, "db1": column(db1), "dX": dX,
+        "J after": after,
+    }  # fmt: skip
+
+
+def test_worked_example_numbers_equal_a_hand_computation():
+    page = (build.OUT / "worked-example.md").read_text(encoding="utf-8")
+    shown, hand = _shown(page), _hand_computed_2_2_1()
+    assert set(shown) == set(hand), f"the page shows {sorted(shown)}, the hand computation has {sorted(hand)}"
+    for name, expected in hand.items():
+        got = np.asarray(shown[name], dtype=float)
+        assert got.shape == np.shape(expected), f"{name}: shape {got.shape} on the page, {np.shape(expected)} by hand"
+        # The page rounds to 6 decimals.
+        assert np.all(np.abs(got - np.asarray(expected)) <= 5.000001e-7), f"{name}: page {got}, by hand {expected}"
+    assert shown["J after"] < shown["J"]
