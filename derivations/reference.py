@@ -16,11 +16,14 @@ import numpy as np
 import sympy as sp
 
 from derivations.common import numeric, with_params, without_dirac
-from derivations.entry import PATHS
+from derivations.entry import PATHS, ULP_BOUND
 from derivations.functions import to_textbook
 from derivations.symbols import y, z
 
 TINY = np.finfo(np.float64).tiny  # the smallest normal float64
+UNDERFLOWS = mp.mpf(10) ** -400  # far below the smallest subnormal float64 (4.9e-324)
+#: The floating types every generated path is measured in, each on its own grid and in its own ULP.
+DTYPES = (np.float64, np.float32)
 
 
 def full_range_grid(extra=()) -> np.ndarray:
@@ -30,6 +33,17 @@ def full_range_grid(extra=()) -> np.ndarray:
     special = [0.0, 708.0, -708.0, 745.0, -745.0, 1e308, -1e308, 1.0, -1.0, 3.0, -3.0]
     grid = np.concatenate([mags, -mags, dense, special, np.asarray(extra, dtype=np.float64)])
     return np.unique(grid)
+
+
+def float32_grid(extra=()) -> np.ndarray:
+    """The float32 range: both signs of magnitudes 1e-38 … 3e38, steps of 1/4 in [−120, 120] (where
+    exp(±z) leaves the normal float32 range, −87.3 and −103.3 among them), 0, ±1, ±3, −91.17 (where
+    silu computed in float32 gave −0.0 for −2.31e-38), and the extra points rounded to float32."""
+    mags = np.logspace(-38, np.log10(3e38), 160)
+    dense = np.linspace(-120.0, 120.0, 961)
+    special = [0.0, 1.0, -1.0, 3.0, -3.0, -91.17, 3.4e38, -3.4e38]
+    grid = np.concatenate([mags, -mags, dense, special, np.asarray(extra, dtype=np.float64)])
+    return np.unique(grid.astype(np.float32)).astype(np.float64)
 
 
 def points_near_zeros(entry) -> np.ndarray:
@@ -110,6 +124,10 @@ def _stable_value(fn, x: float):
             return c
         if a == b or abs(a - b) <= abs(b) * mp.mpf(10) ** -30:
             return b
+        if abs(a) < UNDERFLOWS and abs(b) < UNDERFLOWS:
+            # Both far below every float (e^-21230 in softplus'' as the noise of 560 digits): the
+            # truth underflows, and ulp_errors asks only for a subnormal or zero there.
+            return mp.mpf(0)
         if dps > 4000:
             raise ArithmeticError(f"mpmath reference did not settle at x = {x!r}")
         dps *= 2
@@ -127,12 +145,16 @@ def reference(expr: sp.Expr, points, params: dict[str, float] | None = None) -> 
     return list(_reference_cached(_key(expr), tuple(sorted((params or {}).items())), pts))
 
 
-def ulp_errors(computed, truth) -> tuple[np.ndarray, np.ndarray]:
-    """(ULP error where the truth is a normal float64 else NaN, bad mask: NaN/inf where the truth is finite).
+def ulp_errors(computed, truth, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """(ULP error where the truth is a normal number of ``dtype`` else NaN, bad mask: NaN/inf where
+    the truth is finite), the ULP being ``dtype``'s (float64 or float32).
 
-    Where the truth underflows below the smallest normal float64, the computed value must be finite
+    Where the truth underflows below the smallest normal number, the computed value must be finite
     and smaller than it in magnitude (a subnormal or zero), which is what correct rounding gives.
+    Where it overflows, the computed value must be the infinity of its sign.
     """
+    info = np.finfo(dtype)
+    tiny, biggest = float(info.tiny), float(info.max)
     computed = np.asarray(computed, dtype=np.float64).ravel()
     errors = np.full(computed.shape, np.nan)
     bad = np.zeros(computed.shape, dtype=bool)
@@ -140,16 +162,16 @@ def ulp_errors(computed, truth) -> tuple[np.ndarray, np.ndarray]:
         if not mp.isfinite(t):
             continue
         tf = float(t)
-        if not np.isfinite(tf):  # the truth overflows float64: inf of the right sign is correct
-            if c != tf:
+        if not abs(tf) <= biggest:  # the truth overflows dtype: inf of the right sign is correct
+            if c != (np.inf if tf > 0 else -np.inf):
                 errors[i] = float("inf")
             continue
         if not np.isfinite(c):
             bad[i] = True
             continue
-        if abs(tf) >= TINY and np.isfinite(tf):
-            errors[i] = float(abs(mp.mpf(float(c)) - t) / np.spacing(abs(tf)))
-        elif abs(c) > 2 * TINY:
+        if abs(tf) >= tiny:
+            errors[i] = float(abs(mp.mpf(float(c)) - t) / float(np.spacing(dtype(abs(tf)))))
+        elif abs(c) > 2 * tiny:
             errors[i] = float("inf")
     return errors, bad
 
@@ -168,22 +190,30 @@ class AccuracyRow:
     bound: float
     grid: np.ndarray | None = None  # the inputs measured, and the ULP error at each (NaN: not counted)
     errors: np.ndarray | None = None
+    dtype: str = "float64"  # the inputs' and outputs' type, whose ULP the errors are counted in
 
     @property
     def ok(self) -> bool:
         return self.max_ulp <= self.bound and self.nan_inf == 0
 
 
-def measure(name: str, which: str, fn, expr: sp.Expr, params, bound: float, grid=None, exclude=()) -> AccuracyRow:
-    """Max/median ULP error of fn against the textbook expr; points in `exclude` (kinks, where
-    the value is a stated convention rather than a limit) are left out."""
-    grid = full_range_grid() if grid is None else grid
+def measure(
+    name: str, which: str, fn, expr: sp.Expr, params, bound: float, grid=None, exclude=(), dtype=np.float64
+) -> AccuracyRow:
+    """Max/median ULP error of fn against the textbook expr, fn called on ``dtype`` inputs and held
+    to return ``dtype`` (its ULP is the unit); points in `exclude` (kinks, where the value is a
+    stated convention rather than a limit) are left out."""
+    grid = (full_range_grid() if dtype == np.float64 else float32_grid()) if grid is None else grid
+    grid = np.unique(np.asarray(grid, dtype=dtype)).astype(np.float64)  # the inputs dtype can hold
     if len(exclude):
-        grid = grid[~np.isin(grid, np.asarray(exclude, dtype=np.float64))]
+        grid = grid[~np.isin(grid, np.asarray(exclude, dtype=dtype).astype(np.float64))]
     with np.errstate(all="ignore"):
-        computed = np.asarray(fn(grid), dtype=np.float64)
+        computed = np.asarray(fn(grid.astype(dtype)))
+    if computed.dtype != dtype:
+        raise TypeError(f"{name}: {which} returned {computed.dtype} for {np.dtype(dtype)} input")
+    computed = computed.astype(np.float64)
     truth = reference(expr, grid, params)
-    errors, bad = ulp_errors(computed, truth)
+    errors, bad = ulp_errors(computed, truth, dtype)
     valid = ~np.isnan(errors)
     worst = int(np.nanargmax(np.where(valid, errors, -1.0))) if valid.any() else 0
     bad_count = int(np.count_nonzero(bad))
@@ -202,32 +232,38 @@ def measure(name: str, which: str, fn, expr: sp.Expr, params, bound: float, grid
         bound=bound,
         grid=grid,
         errors=errors,
+        dtype=np.dtype(dtype).name,
     )
 
 
 def runtime_path(act, path: str):
     """The function of z that a path of ``PATHS`` names on the runtime activation ``act``: f, df,
-    d2f, either output of f_df, or the vjp with g = −1/2 (scaling by a power of two is exact; the
-    result is multiplied back by −2, so it is measured against f' itself)."""
+    d2f, either output of f_df, or the vjp with g = −1 (exact: the result is negated back, so it is
+    measured against f' itself, and a vjp that ignored g would fail)."""
     if path in ("f", "df", "d2f"):
         return getattr(act, path)
     if path.startswith("f_df."):
         index = 0 if path == "f_df.f" else 1
         return lambda zs: act.f_df(zs)[index]
     if path == "vjp":
-        return lambda zs: act.vjp(zs, np.full_like(zs, -0.5)) * -2.0
+        return lambda zs: -act.vjp(zs, np.full_like(zs, -1.0))
     raise ValueError(f"path must be one of {', '.join(PATHS)}, got {path!r}")
 
 
-def activation_accuracy(entry, which: str, fn, grid=None) -> AccuracyRow:
+def activation_accuracy(entry, which: str, fn, grid=None, dtype=np.float64) -> AccuracyRow:
     """Max/median ULP error of ``fn``, one generated path of an activation (a key of ``PATHS``:
-    f, f', f'', either output of f_df, the vjp), against mpmath: the runtime is passed in, never
-    imported (derivations/ does not depend on nnref/)."""
+    f, f', f'', either output of f_df, the vjp), against mpmath, in ``dtype``: the runtime is
+    passed in, never imported (derivations/ does not depend on nnref/).
+
+    float32 is held to 4 ULP (its own) everywhere: an entry's recorded bounds are float64's."""
     if grid is None:
-        grid = full_range_grid(extra=points_near_zeros(entry))
+        near = points_near_zeros(entry)
+        grid = full_range_grid(extra=near) if dtype == np.float64 else float32_grid(extra=near)
     base = PATHS[which]
+    bound = entry.bound(base) if dtype == np.float64 else ULP_BOUND
+    label = entry.name if dtype == np.float64 else f"{entry.name} (float32)"
     return measure(
-        entry.name, which, fn, entry.textbook(base), entry.params, entry.bound(base), grid, entry.kink_points(base)
+        label, which, fn, entry.textbook(base), entry.params, bound, grid, entry.kink_points(base), dtype=dtype
     )
 
 

@@ -47,11 +47,14 @@ class ActivationRow:
     fd_df: float = float("nan")
     fd_d2f: float = float("nan")
     complex_step: float | None = None
+    #: The same paths called on float32 inputs, on the float32 grid, in float32 ULP (empty: not measured).
+    float32: dict[str, AccuracyRow] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         cs_ok = self.complex_step is None or self.complex_step < COMPLEX_STEP
-        return all(row.ok for row in self.accuracy.values()) and self.fd_df < FD_DF and self.fd_d2f < FD_D2F and cs_ok
+        rows = [*self.accuracy.values(), *self.float32.values()]
+        return all(row.ok for row in rows) and self.fd_df < FD_DF and self.fd_d2f < FD_D2F and cs_ok
 
 
 @dataclass
@@ -95,9 +98,11 @@ def complex_step_error(entry, act, gradcheck) -> float | None:
 def activation_row(entry, act, gradcheck, naive: bool = False) -> ActivationRow:
     """Every check of the runtime activation ``act`` (an object with f, df, d2f, f_df, vjp) against ``entry``."""
     accuracy = {path: activation_accuracy(entry, path, runtime_path(act, path)) for path in PATHS}
+    single = {path: activation_accuracy(entry, path, runtime_path(act, path), dtype=np.float32) for path in PATHS}
     raw = {which: naive_accuracy(entry, which) for which in ("f", "df")} if naive else {}
     fd_df, fd_d2f = fd_errors(entry, act, gradcheck)
-    return ActivationRow(entry.name, accuracy, raw, fd_df, fd_d2f, complex_step_error(entry, act, gradcheck))
+    cs = complex_step_error(entry, act, gradcheck)
+    return ActivationRow(entry.name, accuracy, raw, fd_df, fd_d2f, cs, single)
 
 
 def loss_sample(entry, rng: np.random.Generator, shape=(3, 6)) -> tuple[np.ndarray, np.ndarray]:
@@ -154,16 +159,17 @@ def print_rows(rows: list, color: bool) -> None:
     if acts:
         print(
             f"{'':2}{'activation':14} {'FD f′':>9} {'FD f″':>9} {'CS f′':>9} {'ULP f':>9} {'ULP f′':>14} {'ULP f″':>14} "
-            f"{'ULP f_df':>14} {'ULP vjp':>14} {'NaN':>4}"
+            f"{'ULP f_df':>14} {'ULP vjp':>14} {'float32':>8} {'NaN':>4}"
         )
     for row in acts:
         acc = row.accuracy
         cs = "n/a" if row.complex_step is None else f"{row.complex_step:.1e}"
-        nan = sum(r.nan_inf for r in acc.values())
+        nan = sum(r.nan_inf for r in (*acc.values(), *row.float32.values()))
+        single = _fmt_ulp(_worst(*row.float32.values())) if row.float32 else "—"
         print(
             f"{mark(row.ok)} {row.name:14} {row.fd_df:9.1e} {row.fd_d2f:9.1e} {cs:>9} "
             f"{_fmt_ulp(acc['f']):>9} {_fmt_ulp(acc['df']):>14} {_fmt_ulp(acc['d2f']):>14} "
-            f"{_fmt_ulp(_worst(acc['f_df.f'], acc['f_df.df'])):>14} {_fmt_ulp(acc['vjp']):>14} {nan:>4}"
+            f"{_fmt_ulp(_worst(acc['f_df.f'], acc['f_df.df'])):>14} {_fmt_ulp(acc['vjp']):>14} {single:>8} {nan:>4}"
         )
     losses = [r for r in rows if isinstance(r, LossRow)]
     if losses:
@@ -180,7 +186,7 @@ def _path_label(path: str) -> str:
     """f, f', f'' as math; the other paths as the code names them (f_df's outputs, the vjp)."""
     if path in LABEL:
         return f"${LABEL[path]}$"
-    return {"vjp": "`vjp(z, g)` (as $f'$, g = −½)"}.get(path) or f"`f_df(z)` → ${LABEL[PATHS[path]]}$"
+    return {"vjp": "`vjp(z, g)` (as $f'$, g = −1)"}.get(path) or f"`f_df(z)` → ${LABEL[PATHS[path]]}$"
 
 
 def verification_markdown(row, entry, figure: str | None = None, header: str = HEADER) -> str:
@@ -202,6 +208,13 @@ def verification_markdown(row, entry, figure: str | None = None, header: str = H
                 f"| the same for the naive lambdify of SymPy's raw {label} | {raw.max_ulp:.3g} at $z = {raw.worst_z:.6g}$, "
                 f"{raw.nan_inf} NaN/inf | — |"
             )
+    for which, acc in getattr(row, "float32", {}).items():
+        nan = f", {acc.nan_inf} NaN/inf" if acc.nan_inf else ""
+        lines.append(
+            f"| max ULP error of {_path_label(which)} in float32 (float32 in and out, float32 ULP) | "
+            f"{acc.max_ulp:.3g} at $z = {acc.worst_z:.6g}$ (median {acc.median_ulp:.2g}, {acc.n_points} points{nan}) "
+            f"| {acc.bound:g} |"
+        )
     if isinstance(row, ActivationRow):
         lines.append(f"| finite differences, max relative error of $f'$ | {row.fd_df:.2g} | {FD_DF:g} |")
         lines.append(f"| finite differences, max relative error of $f''$ | {row.fd_d2f:.2g} | {FD_D2F:g} |")

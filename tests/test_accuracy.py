@@ -47,6 +47,30 @@ def test_both_sides_of_every_kink(entry, which):
     )
 
 
+@pytest.mark.parametrize("entry, which", CASES, ids=[f"{e.name}-{w}" for e, w in CASES])
+def test_float32_stays_float32_within_4_ulp(entry, which):
+    """Every path on float32 inputs over the float32 range, in float32 ULP, wherever the true value
+    is a normal float32 (measure raises if a path hands back another dtype)."""
+    row = activation_accuracy(entry, which, runtime_path(A.get(entry.name), which), dtype=np.float32)
+    assert row.nan_inf == 0, f"{entry.name}.{which} (float32): {row.nan_inf} NaN/inf where the true value is finite"
+    assert row.max_ulp <= row.bound, (
+        f"{entry.name}.{which} (float32): {row.max_ulp:.3g} ULP at z = {row.worst_z!r}: "
+        f"computed {row.worst_value!r}, mpmath {row.worst_truth!r} (bound {row.bound:g})"
+    )
+
+
+def test_the_float32_check_can_fail():
+    """The generated silu evaluated in float32 itself: exp(91.17) overflows float32, so f(−91.17) is
+    −0.0 where the truth is −2.31e-38, a normal float32 (1.6e7 ULP)."""
+    from nnref._generated import activations as generated
+
+    entry = next(e for e in ENTRIES if e.name == "silu")
+    with np.errstate(all="ignore"):
+        row = activation_accuracy(entry, "f", generated.silu_f, dtype=np.float32)
+    assert not row.ok and row.max_ulp > 1e6
+    assert -92 < row.worst_z < -89 and row.worst_value == 0.0
+
+
 @pytest.mark.parametrize("entry", [e for e in ENTRIES if e.ulp_bounds], ids=lambda e: e.name)
 def test_every_recorded_bound_has_a_reason_and_is_needed(entry):
     for which, (bound, reason) in entry.ulp_bounds.items():
