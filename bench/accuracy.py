@@ -3,7 +3,9 @@
 For every elementwise activation (f and f') and every per-element loss (value and gradient) it
 measures, on the full-range grid and against mpmath, the max and median ULP error, the worst
 input and the NaN/inf count of: nnref's generated code; the naive lambdify of the raw SymPy
-expression; PyTorch (autograd for the derivative); JAX (jax.grad). All in float64, in one run.
+expression; PyTorch (autograd for the derivative); JAX (jax.grad), all in float64. Beside them:
+nnref's other generated paths in float64 (f'', both outputs of f_df, the vjp), and f, f', f'' in
+float32 over the float32 range for nnref and PyTorch (autograd, double backward for f'').
 It writes docs/reference/accuracy.md and one figure per function under docs/reference/accuracy/.
 
     python -m bench.accuracy                    # everything, into docs/reference
@@ -15,7 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,8 @@ PEERS = ("naive", "PyTorch", "JAX")
 LABELS = {"nnref": "nnref", "naive": "naive SymPy lambdify", "PyTorch": "PyTorch", "JAX": "JAX"}
 COLORS = {"nnref": "#1f77b4", "naive": "#d62728", "PyTorch": "#ff7f0e", "JAX": "#2ca02c"}
 GOAL = 4.0  # ULP
+#: nnref's paths shown on the page, in order: f and f' with the peers, the others beside them.
+PATH_ORDER = ("f", "df", "d2f", "f_df.f", "f_df.df", "vjp")
 
 
 @dataclass
@@ -38,6 +42,10 @@ class Function:
     name: str
     entry: object
     rows: dict  # which -> {tool -> AccuracyRow}
+    #: nnref's other paths in float64: f'', f_df's two outputs, the vjp (activations only).
+    paths: dict = field(default_factory=dict)
+    #: float32: which ("f", "df", "d2f") -> {tool -> AccuracyRow} (activations only).
+    single: dict = field(default_factory=dict)
 
     @property
     def whiches(self) -> tuple[str, str]:
@@ -53,7 +61,15 @@ def _peer_pairs(tool: str, entry, params: dict, target=None):
 
 def measure_activation(entry, tools) -> Function:
     import nnref.activations as A
-    from derivations.reference import activation_accuracy, full_range_grid, measure, naive_accuracy, points_near_zeros
+    from derivations.entry import PATHS
+    from derivations.reference import (
+        activation_accuracy,
+        full_range_grid,
+        measure,
+        naive_accuracy,
+        points_near_zeros,
+        runtime_path,
+    )
 
     grid = full_range_grid(extra=points_near_zeros(entry))
     act = A.get(entry.name)
@@ -76,7 +92,29 @@ def measure_activation(entry, tools) -> Function:
                 entry.kink_points(which),
             )
         rows[which] = out
-    return Function("activation", entry.name, entry, rows)
+    paths = {p: activation_accuracy(entry, p, runtime_path(act, p), grid) for p in PATHS if p not in rows}
+    return Function("activation", entry.name, entry, rows, paths, measure_float32(entry, act, tools))
+
+
+def measure_float32(entry, act, tools) -> dict:
+    """f, f' and f'' on float32 inputs over the float32 range, in float32 ULP: nnref and PyTorch."""
+    from derivations.entry import ULP_BOUND, WHICH
+    from derivations.reference import activation_accuracy, float32_grid, measure, points_near_zeros
+
+    grid = float32_grid(extra=points_near_zeros(entry))
+    torch = None
+    if "PyTorch" in tools:
+        from bench import peers
+
+        torch = peers.torch_derivatives(entry.twin, entry.params, np.float32)
+    single = {}
+    for i, which in enumerate(WHICH):
+        out = {"nnref": activation_accuracy(entry, which, getattr(act, which), grid, dtype=np.float32)}
+        if torch is not None:
+            args = (entry.textbook(which), entry.params, ULP_BOUND, grid, entry.kink_points(which))
+            out["PyTorch"] = measure(f"{entry.name} (PyTorch)", which, torch[i], *args, dtype=np.float32)
+        single[which] = out
+    return single
 
 
 def measure_loss(entry, tools) -> Function:
@@ -129,7 +167,31 @@ def _rank(row) -> tuple:
 
 
 def _label(which: str) -> str:
-    return {"f": "$f$", "df": "$f'$", "value": "value", "grad": "gradient"}[which]
+    labels = {"f": "$f$", "df": "$f'$", "d2f": "$f''$", "value": "value", "grad": "gradient"}
+    return labels.get(which) or {"f_df.f": "`f_df` → $f$", "f_df.df": "`f_df` → $f'$", "vjp": "`vjp`"}[which]
+
+
+def rounding_counts(rows) -> dict[str, int]:
+    """How many rows are correctly rounded (≤ 0.5 ULP: the physical limit), within 1 ULP and
+    within the 4-ULP goal, with no NaN/inf."""
+    rows = [r for r in rows if r.nan_inf == 0]
+    # 0.5 ULP plus the float32 rounding of a float64 result a few float64 ULP off (2⁻²⁶ at most).
+    return {
+        "≤ 0.5": sum(r.max_ulp <= 0.5 + 2**-26 for r in rows),
+        "≤ 1": sum(r.max_ulp <= 1 for r in rows),
+        f"≤ {GOAL:g}": sum(r.max_ulp <= GOAL for r in rows),
+    }
+
+
+def nnref_rows(functions: list[Function]) -> dict[str, list]:
+    """Every nnref row of the page, by group: float64 f/f' and losses, float64 other paths, float32."""
+    return {
+        "float64, $f$ and $f'$ of the activations, value and gradient of the losses": [
+            rows["nnref"] for fn in functions for rows in fn.rows.values()
+        ],
+        "float64, $f''$, both outputs of `f_df` and the `vjp`": [r for fn in functions for r in fn.paths.values()],
+        "float32, $f$, $f'$ and $f''$": [rows["nnref"] for fn in functions for rows in fn.single.values()],
+    }
 
 
 def scoreboard(functions: list[Function], tools) -> dict:
@@ -200,6 +262,18 @@ def page(functions: list[Function], tools, machine: dict) -> str:
             )
         lines.append("")
     lines += [
+        "How close to correct rounding nnref's rows are, where 0.5 ULP is the best a floating-point "
+        "result can be (every row counted: " + ", ".join(_label(w) for w in PATH_ORDER) + " in float64, "
+        "$f$, $f'$ and $f''$ in float32, loss values and gradients):",
+        "",
+        "| rows | count | ≤ 0.5 ULP (correctly rounded) | ≤ 1 ULP | ≤ 4 ULP |",
+        "|---|---|---|---|---|",
+    ]
+    for group, rows in nnref_rows(functions).items():
+        counts = rounding_counts(rows)
+        lines.append(f"| {group} | {len(rows)} | " + " | ".join(str(v) for v in counts.values()) + " |")
+    lines.append("")
+    lines += [
         "## Worst error in ULPs",
         "",
         "The largest error on the grid; the smallest in each row is in bold. "
@@ -213,6 +287,56 @@ def page(functions: list[Function], tools, machine: dict) -> str:
             best = min(_rank(r) for r in rows.values())
             cells = " | ".join(_cell(rows[t], _rank(rows[t]) == best) for t in tool_names)
             lines.append(f"| [{fn.name}](#{fn.name}) | {_label(which)} | {cells} |")
+    acts = [fn for fn in functions if fn.paths]
+    if acts:
+        lines += [
+            "",
+            "## Every generated path",
+            "",
+            "nnref generates more than $f$ and $f'$: $f''$, `f_df` (both at once, common "
+            "subexpressions shared) and the `vjp` ($g \\odot f'$, measured with $g = -1$). Each is "
+            "measured like $f$ and $f'$ above, in float64, so that no path can lose the stable form "
+            "another keeps. The recorded bound is in brackets where it is not 4.",
+            "",
+            "| function | " + " | ".join(_label(p) for p in acts[0].paths) + " |",
+            "|---|" + "---|" * len(acts[0].paths),
+        ]
+        for fn in acts:
+            cells = [_cell(r) + (f" (≤{r.bound:g})" if r.bound != GOAL else "") for r in fn.paths.values()]
+            lines.append(f"| [{fn.name}](#{fn.name}) | " + " | ".join(cells) + " |")
+    single = [fn for fn in functions if fn.single]
+    if single:
+        single_tools = list(single[0].single["f"])
+        lines += [
+            "",
+            "## float32",
+            "",
+            "The same functions called on float32 inputs, which is what most training runs in: "
+            "float32 in, float32 out, the error counted in float32 ULPs where the true value is a "
+            "normal float32, on a grid over the whole float32 range (both signs of magnitudes 1e-38 … "
+            "3e38, steps of 1/4 in [−120, 120], where exponentials leave the float32 range). nnref "
+            "computes a float32 input in float64 and rounds the result once; PyTorch computes in "
+            "float32 (autograd for $f'$, double backward for $f''$). Kinks are left out as above.",
+            "",
+            "| " + " | ".join(f"{LABELS[t]} (float32)" for t in single_tools) + " |",
+            "|" + "---|" * len(single_tools),
+            "| "
+            + " | ".join(
+                f"{sum(_within(rows[t]) for fn in single for rows in fn.single.values())} of "
+                f"{sum(len(fn.single) for fn in single)} within {GOAL:g} ULP"
+                for t in single_tools
+            )
+            + " |",
+            "",
+            "| function | | " + " | ".join(LABELS[t] for t in single_tools) + " | worst input (nnref, PyTorch) |",
+            "|---|---|" + "---|" * len(single_tools) + "---|",
+        ]
+        for fn in single:
+            for which, rows in fn.single.items():
+                best = min(_rank(r) for r in rows.values())
+                cells = " | ".join(_cell(rows[t], _rank(rows[t]) == best) for t in single_tools)
+                worst = ", ".join(f"{rows[t].worst_z:.6g}" for t in single_tools)
+                lines.append(f"| [{fn.name}](#{fn.name}) | {_label(which)} | {cells} | {worst} |")
     for kind, title in (("activation", "Activations"), ("loss", "Losses")):
         lines += ["", f"## {title}", ""]
         for fn in (f for f in functions if f.kind == kind):

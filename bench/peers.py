@@ -54,6 +54,34 @@ def torch_pair(twin, params: dict, target=None):
     return (lambda x: both(x)[0]), (lambda x: both(x)[1])
 
 
+def torch_derivatives(twin, params: dict, dtype=np.float32):
+    """(f, f', f'') on NumPy arrays of ``dtype``, computed by PyTorch in that dtype: f' by autograd
+    of sum(f) (or the twin's own torch_df), f'' by autograd of sum(f') (double backward). None for
+    f'' where PyTorch cannot differentiate its own backward."""
+    scope = _torch()
+    torch = scope["torch"]
+
+    def run(x, order: int):
+        xt = torch.tensor(np.asarray(x, dtype=dtype), requires_grad=True)
+        out = twin.call(twin.torch, scope, xt, None, params)
+        if order == 0:
+            return out.detach().numpy()
+        if twin.torch_df:
+            grad = twin.call(twin.torch_df, scope, xt)
+        elif out.requires_grad:
+            (grad,) = torch.autograd.grad(out.sum(), xt, create_graph=order == 2)
+        else:
+            grad = torch.zeros_like(xt)
+        if order == 1:
+            return grad.detach().numpy()
+        if not grad.requires_grad:  # piecewise linear: the second derivative is 0 where it exists
+            return torch.zeros_like(xt).detach().numpy()
+        (second,) = torch.autograd.grad(grad.sum(), xt)
+        return second.detach().numpy()
+
+    return tuple((lambda x, k=k: run(x, k)) for k in range(3))
+
+
 def jax_pair(twin, params: dict, target=None):
     """(f, f') on float64 NumPy arrays, f' by jax.grad of sum(f), each jit-compiled."""
     scope = _jax()
