@@ -18,6 +18,7 @@ _LAZY = {
     "notebook": "nnref.notebook",
     "custom": "nnref.custom",
     "datasets": "nnref.datasets",
+    "testing": "nnref.testing",
     "MLP": ("nnref.mlp", "MLP"),
     # scikit-learn estimators wrapping MLP (they import scikit-learn, so only when asked for)
     "MLPClassifier": ("nnref.estimators", "MLPClassifier"),

@@ -35,6 +35,9 @@ def build_parser(load: str | None = None) -> argparse.ArgumentParser:
         prog="nnref",
         description="nnref: a numerically verified math reference for neural networks.",
     )
+    from nnref import __version__
+
+    parser.add_argument("--version", action="version", version=f"nnref {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text, _) in COMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)

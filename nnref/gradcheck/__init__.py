@@ -25,7 +25,9 @@ from __future__ import annotations
 from nnref.gradcheck._complex import COMPLEX_STEP, complex_step, elementwise_complex_step
 from nnref.gradcheck._differences import central_difference, elementwise_derivative, step_sweep
 from nnref.gradcheck._directional import DirectionalReport, directional_check
+from nnref.gradcheck._gradients import check_gradients
 from nnref.gradcheck._kinks import crosses_kink
+from nnref.gradcheck._report import Failure, ParameterResult, TreeReport
 from nnref.gradcheck._scalar import GradcheckReport, check_gradient
 from nnref.gradcheck._steps import FLOOR, optimal_step, relative_error
 
@@ -33,9 +35,13 @@ __all__ = [
     "COMPLEX_STEP",
     "FLOOR",
     "DirectionalReport",
+    "Failure",
     "GradcheckReport",
+    "ParameterResult",
+    "TreeReport",
     "central_difference",
     "check_gradient",
+    "check_gradients",
     "complex_step",
     "crosses_kink",
     "directional_check",

@@ -18,6 +18,43 @@ _ROUNDOFF_ULPS = 8
 
 
 @dataclass
+class _Comparison:
+    """One array's elementwise comparison: the error is -1 where a kink set the element aside."""
+
+    error: np.ndarray
+    skip: np.ndarray
+    numerical: np.ndarray
+    step: np.ndarray
+    method: str
+
+
+def _check_atol(atol) -> None:
+    if atol is not None and (not np.isscalar(atol) or not np.isfinite(atol) or atol <= 0):
+        raise ValueError(f"atol must be a positive finite number, got {atol!r}")
+
+
+def _compare(f: Callable, analytic: np.ndarray, x: np.ndarray, kinks, rtol: float, atol, h, method: str) -> _Comparison:
+    """Numerical gradient of f at x (central or complex), and its relative error against analytic."""
+    if method == "central":
+        step = _steps(x, h)
+        skip = _kink_mask(kinks, x, step)
+        numerical, fmax = _central(f, x, step, ~skip)
+        eps = np.finfo(x.dtype).eps
+        floor = _ROUNDOFF_ULPS * eps * fmax / step.astype(np.float64) / rtol if atol is None else atol
+        floor = np.maximum(floor, 1e-300)
+        label = "central differences"
+    else:
+        h = _check_complex_h(COMPLEX_STEP if h is None else h)
+        step = np.full(x.shape, h)
+        skip = _kink_mask(kinks, x.astype(np.float64), step)
+        numerical = _complex(f, x.astype(np.float64), h, ~skip)
+        floor = 1e-300 if atol is None else atol
+        label = "complex step"
+    error = np.where(skip, -1.0, relative_error(analytic, numerical, floor))
+    return _Comparison(error, skip, numerical, step, label)
+
+
+@dataclass
 class GradcheckReport:
     """The outcome of `check_gradient`; ``str(report)`` names the worst element and both values.
 
@@ -112,25 +149,11 @@ def check_gradient(
     x = _as_point(x, "x")
     _check_method(method, ("central", "complex"))
     rtol = _check_rtol(rtol, x.dtype)
-    if atol is not None and (not np.isscalar(atol) or not np.isfinite(atol) or atol <= 0):
-        raise ValueError(f"atol must be a positive finite number, got {atol!r}")
+    _check_atol(atol)
     analytic = _analytic(grad, x)
-    if method == "central":
-        step = _steps(x, h)
-        skip = _kink_mask(kinks, x, step)
-        numerical, fmax = _central(f, x, step, ~skip)
-        eps = np.finfo(x.dtype).eps
-        floor = _ROUNDOFF_ULPS * eps * fmax / step.astype(np.float64) / rtol if atol is None else atol
-        floor = np.maximum(floor, 1e-300)
-        label = "central differences"
-    else:
-        h = _check_complex_h(COMPLEX_STEP if h is None else h)
-        step = np.full(x.shape, h)
-        skip = _kink_mask(kinks, x.astype(np.float64), step)
-        numerical = _complex(f, x.astype(np.float64), h, ~skip)
-        floor = 1e-300 if atol is None else atol
-        label = "complex step"
-    err = np.where(skip, -1.0, relative_error(analytic, numerical, floor))
+    c = _compare(f, analytic, x, kinks, rtol, atol, h, method)
+    skip, numerical, step, label = c.skip, c.numerical, c.step, c.method
+    err = c.error
     n_checked = int(np.count_nonzero(~skip))
     kink_indices = [tuple(int(i) for i in idx) for idx in np.argwhere(skip)]
     if n_checked == 0:
