@@ -19,7 +19,14 @@ from collections.abc import Callable
 
 from nnref import gradcheck
 
-__all__ = ["assert_gradient_close", "assert_gradients_close"]
+__all__ = [
+    "assert_gradient_close",
+    "assert_gradients_close",
+    "assert_hvp_close",
+    "assert_jacobian_close",
+    "assert_jvp_close",
+    "assert_vjp_close",
+]
 
 
 def _raise_unless(report, err_msg: str):
@@ -64,3 +71,23 @@ def assert_gradient_close(f: Callable, grad, x, *, err_msg: str = "", **options)
         AssertionError: with the report, naming the worst element and both values.
     """
     return _raise_unless(gradcheck.check_gradient(f, grad, x, **options), err_msg)
+
+
+def assert_jacobian_close(f: Callable, jacobian, *args, err_msg: str = "", **options) -> gradcheck.TreeReport:
+    """Assert that ``jacobian`` is the Jacobian of the vector-valued ``f`` (`nnref.gradcheck.check_jacobian`)."""
+    return _raise_unless(gradcheck.check_jacobian(f, jacobian, *args, **options), err_msg)
+
+
+def assert_vjp_close(f: Callable, vjp: Callable, *args, err_msg: str = "", **options) -> gradcheck.TreeReport:
+    """Assert that ``vjp(u, *args)`` is $u^\\top J$ along random cotangents u (`nnref.gradcheck.check_vjp`)."""
+    return _raise_unless(gradcheck.check_vjp(f, vjp, *args, **options), err_msg)
+
+
+def assert_jvp_close(f: Callable, jvp: Callable, *args, err_msg: str = "", **options) -> gradcheck.TreeReport:
+    """Assert that ``jvp(v, *args)`` is $Jv$ along random directions v (`nnref.gradcheck.check_jvp`)."""
+    return _raise_unless(gradcheck.check_jvp(f, jvp, *args, **options), err_msg)
+
+
+def assert_hvp_close(grad: Callable, hvp: Callable, *args, err_msg: str = "", **options) -> gradcheck.TreeReport:
+    """Assert that ``hvp(v, *args)`` is $Hv$, against differences of ``grad`` (`nnref.gradcheck.check_hvp`)."""
+    return _raise_unless(gradcheck.check_hvp(grad, hvp, *args, **options), err_msg)

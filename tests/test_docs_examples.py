@@ -29,3 +29,13 @@ def test_readme_starts_with_the_two_commands():
     first_block = re.search(r"```bash\n(.*?)```", text, flags=re.S).group(1).strip().splitlines()
     assert [line.split()[:2] for line in first_block] == [["bash", "scripts/site.sh"], ["bash", "scripts/test.sh"]]
     assert text.index("```bash") < 20
+
+
+def test_printed_outputs_on_the_pages_are_current():
+    # The reports shown on the docs pages are what the examples above them print today.
+    from scripts.doc_outputs import PAGES, render
+
+    for page in PAGES:
+        assert render(ROOT / page) == (ROOT / page).read_text(encoding="utf-8"), (
+            f"{page}: the printed outputs are stale; run python scripts/doc_outputs.py"
+        )

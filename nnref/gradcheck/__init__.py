@@ -14,6 +14,14 @@ The checker nnref uses on itself, and the one to run on your own code. NumPy onl
   relative error is at most ``rtol`` (default 1e-7 for float64, 1e-3 for float32).
 * A random-direction check for models with many parameters (two evaluations of f per direction),
   and a step sweep for the classic V-shaped error curve.
+* Parameters as they are in your code: an array, or nested dicts, lists and tuples of arrays, as
+  one argument or several, NumPy arrays, PyTorch tensors or JAX arrays (`check_gradients`). The
+  report has one row per parameter (worst relative error and where, how many elements fail, the
+  step and method) and names every failing element, ``W1[3, 2]``.
+* Vector-valued functions: the Jacobian entry by entry, and for large outputs the VJP along random
+  cotangents and the JVP along random directions (`check_jacobian`, `check_vjp`, `check_jvp`);
+  second order: Hessian-vector products against differences of gradients (`check_hvp`).
+  `nnref.testing` turns each into an assertion for a test suite.
 
 float32 inputs stay float32: f is evaluated in the dtype you gave, and the step comes from that
 dtype's ε ($\varepsilon_{32}^{1/3} \approx 4.9 \cdot 10^{-3}$), so expect errors near
@@ -30,6 +38,7 @@ from nnref.gradcheck._kinks import crosses_kink
 from nnref.gradcheck._report import Failure, ParameterResult, TreeReport
 from nnref.gradcheck._scalar import GradcheckReport, check_gradient
 from nnref.gradcheck._steps import FLOOR, optimal_step, relative_error
+from nnref.gradcheck._vector import check_hvp, check_jacobian, check_jvp, check_vjp
 
 __all__ = [
     "COMPLEX_STEP",
@@ -42,6 +51,10 @@ __all__ = [
     "central_difference",
     "check_gradient",
     "check_gradients",
+    "check_hvp",
+    "check_jacobian",
+    "check_jvp",
+    "check_vjp",
     "complex_step",
     "crosses_kink",
     "directional_check",

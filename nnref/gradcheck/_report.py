@@ -66,6 +66,7 @@ class TreeReport:
     check: str
     rows: list[ParameterResult]
     failures: list[Failure] = field(default_factory=list)
+    row_label: str = "parameter"
 
     @property
     def ok(self) -> bool:
@@ -99,7 +100,7 @@ class TreeReport:
             if empty:
                 head += f"; nothing compared in {', '.join(empty)} (every element within h of a kink)"
         header = (
-            "parameter",
+            self.row_label,
             "shape",
             "compared",
             "failing",
@@ -187,7 +188,7 @@ def summarise(
     return row, failures
 
 
-def collect(check: str, parts: list[tuple[ParameterResult, list[Failure]]]) -> TreeReport:
+def collect(check: str, parts: list[tuple[ParameterResult, list[Failure]]], row_label: str = "parameter") -> TreeReport:
     rows = [row for row, _ in parts]
     failures = sorted((f for _, fs in parts for f in fs), key=lambda f: -f.rel_error)
-    return TreeReport(check, rows, failures)
+    return TreeReport(check, rows, failures, row_label)

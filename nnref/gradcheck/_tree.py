@@ -68,9 +68,13 @@ class Tree:
     args: tuple
     names: list[str]
 
+    def native(self, arrays: list[np.ndarray]) -> tuple:
+        """The arguments rebuilt around `arrays`, each leaf in its original kind (tensor, JAX or NumPy)."""
+        return self.rebuild([_native(leaf.kind, leaf.original, a) for leaf, a in zip(self.leaves, arrays)])
+
     def call(self, fn: Callable, arrays: list[np.ndarray]):
-        """fn(*arguments) with the leaves replaced by `arrays`, each in its original kind."""
-        return fn(*self.rebuild([_native(leaf.kind, leaf.original, a) for leaf, a in zip(self.leaves, arrays)]))
+        """fn(*arguments) with the leaves replaced by `arrays`."""
+        return fn(*self.native(arrays))
 
     def arrays(self) -> list[np.ndarray]:
         return [leaf.array.copy() for leaf in self.leaves]
