@@ -57,6 +57,7 @@ FORMULAS_JS = r"""() => [...document.querySelectorAll('.arithmatex')].map(e => {
     tex: e.textContent.trim().slice(0, 100),
   };
 })"""
+TYPESET_JS = "() => [...document.querySelectorAll('.arithmatex')].every(e => e.querySelector('.katex'))"
 IMAGES_JS = """() => [
   ...[...document.querySelectorAll('img')].map(e => ({src: e.currentSrc || e.src, width: e.complete ? e.naturalWidth : 0})),
   ...[...document.querySelectorAll('object[data]')].map(e => ({src: e.data, width: null})),
@@ -139,6 +140,8 @@ class Visit:
 
 def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False, dark=False) -> Visit:
     """Load one page with every request outside 127.0.0.1 blocked and recorded."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark" if dark else "light")
     console_errors, outside, failed = [], [], []
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
@@ -156,6 +159,12 @@ def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False,
     page.route("**/*", route)
     try:
         response = page.goto(url, wait_until="networkidle")
+        # Typesetting runs when Material emits document$, which may come after the network is idle on
+        # a loaded machine: give a long page (the API reference) time to finish before looking.
+        try:
+            page.wait_for_function(TYPESET_JS, timeout=15_000)
+        except PlaywrightTimeout:
+            pass  # what is still raw is reported below
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=full_page)
