@@ -353,6 +353,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.root == ROOT and not (ROOT / "pyproject.toml").is_file():
+        print(
+            f"nnref derive: error: it regenerates the files of a source checkout, and this nnref is installed "
+            f"in {ROOT}: run it in a clone of the repository, or give --root DIR",
+            file=sys.stderr,
+        )
+        return 2
     root = args.root.resolve()
     if not root.is_dir():
         print(f"nnref derive: error: --root {str(args.root)!r} is not a folder", file=sys.stderr)

@@ -11,24 +11,29 @@ import numpy as np
 NAMES = ("digits", "moons", "circles", "spirals")
 
 
+def _sklearn_datasets():
+    try:
+        import sklearn.datasets
+    except ImportError:
+        raise ImportError(
+            "the digits, moons and circles data sets come from scikit-learn, which is not installed: "
+            "pip install 'nnref[train]'"
+        ) from None
+    return sklearn.datasets
+
+
 def load(name: str, seed: int = 0, n: int = 600) -> tuple[np.ndarray, np.ndarray]:
     """(X, y) for one of NAMES; digits has 1,797 images, the toy sets n points."""
     if name not in NAMES:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(NAMES)}")
     if name == "digits":
-        from sklearn.datasets import load_digits
-
-        digits = load_digits()
+        digits = _sklearn_datasets().load_digits()
         return (digits.data / 16.0).T, digits.target.astype(int)
     if name == "moons":
-        from sklearn.datasets import make_moons
-
-        X, y = make_moons(n_samples=n, noise=0.15, random_state=seed)
+        X, y = _sklearn_datasets().make_moons(n_samples=n, noise=0.15, random_state=seed)
         return X.T, y
     if name == "circles":
-        from sklearn.datasets import make_circles
-
-        X, y = make_circles(n_samples=n, noise=0.08, factor=0.5, random_state=seed)
+        X, y = _sklearn_datasets().make_circles(n_samples=n, noise=0.08, factor=0.5, random_state=seed)
         return X.T, y
     rng = np.random.default_rng(seed)
     per_class = n // 2
