@@ -99,7 +99,7 @@ ENTRIES: tuple[Activation, ...] = (
     ),
     Activation(
         name="tanh",
-        title="Hyperbolic tangent",
+        title="Hyperbolic tangent (tanh)",
         f=sp.tanh(z),
         stable=tanh(z),
         summary="A zero-centred sigmoid: tanh(z) = 2σ(2z) − 1.",

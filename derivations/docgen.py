@@ -93,6 +93,12 @@ def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def cell_tex(latex: str) -> str:
+    """TeX safe inside a Markdown table cell: the table splits cells at every ``|``, math included,
+    and an escaped ``\\|`` would reach KaTeX as the norm bars. ``\\vert`` typesets the same bar."""
+    return latex.replace("\\|", "\\Vert ").replace("|", "\\vert ")
+
+
 def properties_table(props) -> str:
     if props is None:
         return "_Properties are decided by derivations/properties.py._\n"
@@ -213,7 +219,7 @@ def overview_row(entry, props) -> str:
         return _verdict_cell(getattr(props, key, None))
 
     return (
-        f"| [{entry.name}]({entry.name}.md) | ${tex(entry.f)}$ | ${tex(entry.code_df)}$ | "
+        f"| [{entry.name}]({entry.name}.md) | ${cell_tex(tex(entry.f))}$ | ${cell_tex(tex(entry.code_df))}$ | "
         f"{cell('nonlinear')} | {cell('monotonic')} | {cell('c1')} | "
         f"{_md_escape(props.range.text)} | {cell('zero_centred')} | {cell('saturating')} |"
     )
@@ -318,7 +324,7 @@ def losses_overview(entries) -> str:
     for e in entries:
         value = "-\\sum_k y_k \\log\\operatorname{softmax}(z)_k" if e.vector else tex(e.value)
         grad = "\\operatorname{softmax}(z) - y" if e.vector else tex(e.code_grad)
-        rows.append(f"| [{e.name}]({e.name}.md) | ${value}$ | ${grad}$ | {_md_escape(e.domain)} |")
+        rows.append(f"| [{e.name}]({e.name}.md) | ${cell_tex(value)}$ | ${cell_tex(grad)}$ | {_md_escape(e.domain)} |")
     return (
         HEADER_MD.format(source="losses.py")
         + "\n# Losses at a glance\n\n"
@@ -396,5 +402,5 @@ def custom_vocabulary(entries) -> str:
     ]
     lines += ["| rewrite | why the textbook form fails |", "|---|---|"]
     star = "\\*"  # a literal * in a table cell, not emphasis
-    lines += [f"| {name} | {why.replace('*', star)} |" for name, why, _ in RULES]
+    lines += [f"| {_md_escape(name)} | {_md_escape(why.replace('*', star))} |" for name, why, _ in RULES]
     return "\n".join(lines) + "\n"

@@ -25,7 +25,7 @@ r = y_hat - y
 ENTRIES: tuple[Loss, ...] = (
     Loss(
         name="mse",
-        title="Mean squared error",
+        title="Mean squared error (MSE)",
         value=(y_hat - y) ** 2,
         summary="ℓ = (ŷ − y)², summed over units and averaged over the m examples.",
         residual=True,
@@ -33,7 +33,7 @@ ENTRIES: tuple[Loss, ...] = (
     ),
     Loss(
         name="mae",
-        title="Mean absolute error",
+        title="Mean absolute error (MAE)",
         value=sp.Abs(y_hat - y),
         stable_grad=sp.sign(y_hat - y),
         summary="ℓ = |ŷ − y|: robust to outliers, not differentiable where ŷ = y.",

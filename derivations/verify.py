@@ -218,7 +218,9 @@ def verification_markdown(row, entry, figure: str | None = None, header: str = H
     if isinstance(row, ActivationRow):
         lines.append(f"| finite differences, max relative error of $f'$ | {row.fd_df:.2g} | {FD_DF:g} |")
         lines.append(f"| finite differences, max relative error of $f''$ | {row.fd_d2f:.2g} | {FD_D2F:g} |")
-        cs = "n/a (not analytic: kinks or |z|)" if row.complex_step is None else f"{row.complex_step:.2g}"
+        cs = (
+            "n/a (not analytic: a kink or an absolute value)" if row.complex_step is None else f"{row.complex_step:.2g}"
+        )
         lines.append(f"| complex step of the textbook $f$ against $f'$ (on [−4, 4]) | {cs} | {COMPLEX_STEP:g} |")
     else:
         lines.append(f"| gradient of the mean cost, central differences | {row.fd:.2g} | {FD_LOSS:g} |")

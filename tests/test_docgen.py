@@ -62,3 +62,38 @@ def test_plots_are_deterministic():
     first, second = activation_plot(entry), activation_plot(entry)
     assert first == second
     assert "<dc:date>" not in first, "the SVG carries a date"
+
+
+def _cells(row: str) -> int:
+    """How many cells Python-Markdown's table gives a row: it splits at every unescaped `|` outside
+    code spans, inside `$...$` math too."""
+    row = re.sub(r"`[^`]*`", "", row.strip()).strip("|")
+    return len(re.split(r"(?<!\\)\|", row))
+
+
+def _table_rows(markdown: str):
+    lines = markdown.splitlines()
+    for i, line in enumerate(lines[1:], 1):
+        if re.fullmatch(r"\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*", line) and "|" in lines[i - 1]:
+            header, j = lines[i - 1], i + 1
+            while j < len(lines) and lines[j].strip().startswith("|"):
+                yield header, lines[j]
+                j += 1
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs").rglob("*.md")), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_table_rows_keep_their_cells(page):
+    """A `|` inside a cell (|z| as text or \\left| in math) starts a new cell: the rest of the formula
+    shows as raw TeX and the last columns are dropped. Every row must have its header's cells."""
+    broken = [
+        row[:90] for header, row in _table_rows(page.read_text(encoding="utf-8")) if _cells(row) != _cells(header)
+    ]
+    assert not broken, f"{page.name}: rows split by a stray |: {broken}"
+
+
+def test_a_bar_in_a_cell_is_caught():
+    from derivations.docgen import cell_tex
+
+    header, formula = "| a | b |", "\\left|{z}\\right|"
+    assert _cells(f"| ${formula}$ | x |") != _cells(header)
+    assert _cells(f"| ${cell_tex(formula)}$ | x |") == _cells(header)

@@ -58,6 +58,22 @@ FORMULAS_JS = r"""() => [...document.querySelectorAll('.arithmatex')].map(e => {
   };
 })"""
 TYPESET_JS = "() => [...document.querySelectorAll('.arithmatex')].every(e => e.querySelector('.katex'))"
+# Text a reader sees that is markup nobody rendered: TeX outside a typeset formula (a `|` in a
+# formula splits a Markdown table cell and leaves both halves as text) or reST roles and
+# directives in a docstring that mkdocstrings prints as they are. Code and typeset math are skipped.
+RAW_MARKUP_JS = r"""() => {
+  const skip = "pre, code, script, style, .arithmatex, .katex";
+  const markup = /\\[A-Za-z]{2,}|\\[()[\]{}]|\$\$|\$[^$\s][^$]*\$|\.\. math::|:(?:math|func|class|meth|mod|attr|ref|exc|obj|data):(?=`|$)/m;
+  const root = document.querySelector("article") || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: n => n.parentElement.closest(skip) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  const found = [];
+  for (let n; (n = walker.nextNode());) {
+    if (markup.test(n.textContent)) found.push(n.textContent.trim().slice(0, 80));
+  }
+  return found;
+}"""
 IMAGES_JS = """() => [
   ...[...document.querySelectorAll('img')].map(e => ({src: e.currentSrc || e.src, width: e.complete ? e.naturalWidth : 0})),
   ...[...document.querySelectorAll('object[data]')].map(e => ({src: e.data, width: null})),
@@ -136,6 +152,7 @@ class Visit:
     katex_errors: int
     links: list[str]
     images: list[dict]
+    raw_markup: list[str]
 
 
 def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False, dark=False) -> Visit:
@@ -178,6 +195,7 @@ def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False,
             katex_errors=page.locator(".katex-error").count(),
             links=page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"),
             images=page.evaluate(IMAGES_JS),
+            raw_markup=page.evaluate(RAW_MARKUP_JS),
         )
     finally:
         page.close()
@@ -235,6 +253,8 @@ def test_every_page_renders_offline(browser, site):
         raw = [f["tex"] for f in v.formulas if not f["rendered"]]
         if raw or v.katex_errors:
             problems.append(f"{where}: {len(raw)} formulas not typeset, {v.katex_errors} .katex-error, e.g. {raw[:2]}")
+        if v.raw_markup:
+            problems.append(f"{where}: raw TeX or reST shown as text {v.raw_markup[:3]}")
         for image in v.images:
             images.add(image["src"])
             if image["width"] is not None and image["width"] <= 0:
@@ -321,6 +341,9 @@ def test_broken_formulas_are_reported(browser, tmp_path):
     # brace it never finds the closing \] and leaves the text alone without a word: only the DOM
     # check above sees that one.
     assert [e for e in v.console_errors if "KaTeX" in e and "notamacro" in e], v.console_errors
+    # A `|` in a formula in a table cell and a reST role are seen as raw markup; the good formula is not.
+    assert any("\\left" in t for t in v.raw_markup) and any(":math:" in t for t in v.raw_markup), v.raw_markup
+    assert not any("a = f(z)" in t for t in v.raw_markup), v.raw_markup
 
 
 def test_fixture_uses_the_sites_math_setup():
@@ -360,3 +383,13 @@ def test_build_without_katex_fails_with_a_clear_message(tmp_path):
     )
     assert done.returncode != 0
     assert "npm install" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def test_no_developer_address_leaks_into_the_site(monkeypatch):
+    """Built without NNREF_SITE_URL (as a plain `mkdocs build`), no canonical link or sitemap entry
+    names a developer's localhost."""
+    from mkdocs.config import load_config
+
+    monkeypatch.delenv("NNREF_SITE_URL", raising=False)
+    site_url = load_config(str(ROOT / "mkdocs.yml")).site_url
+    assert not site_url or urlparse(site_url).hostname not in ("127.0.0.1", "localhost"), site_url

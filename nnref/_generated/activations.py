@@ -845,7 +845,7 @@ ENTRIES = {
         'ulp_bounds': {},
     },
     'tanh': {
-        'title': 'Hyperbolic tangent',
+        'title': 'Hyperbolic tangent (tanh)',
         'params': {},
         'kinks': (),
         'kink': '',

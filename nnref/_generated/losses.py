@@ -155,7 +155,7 @@ def hinge_grad(y_hat, y):
 #: Metadata the runtime needs without SymPy: parameters, and the domain as kinds the runtime checks.
 ENTRIES = {
     'mse': {
-        'title': 'Mean squared error',
+        'title': 'Mean squared error (MSE)',
         'input': 'y_hat',
         'params': {},
         'prediction': 'real',
@@ -164,7 +164,7 @@ ENTRIES = {
         'vector': False,
     },
     'mae': {
-        'title': 'Mean absolute error',
+        'title': 'Mean absolute error (MAE)',
         'input': 'y_hat',
         'params': {},
         'prediction': 'real',
