@@ -79,21 +79,77 @@ def cross_validation(X, y) -> tuple[float, float, float]:
 
 
 def boundaries() -> None:
+    """Moons and spirals: trained on 80% of the points (filled), scored on the held-out 20% (rings)."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    from matplotlib.lines import Line2D
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4.2))
     for ax, (name, hidden, epochs) in zip(axes, (("moons", [32, 32], 200), ("spirals", [64, 64], 400))):
         X, y = datasets.load(name, seed=0)
-        model = MLP([2, *hidden, 2], activation="tanh", init="xavier", lr=3e-3, epochs=epochs, seed=0).fit(X, y)
+        X_train, y_train, X_test, y_test = datasets.split(X, y, held_out=0.2, seed=0)
+        model = MLP([2, *hidden, 2], activation="tanh", init="xavier", lr=3e-3, epochs=epochs, seed=0)
+        model.fit(X_train, y_train)
         xs = np.linspace(X[0].min() - 0.3, X[0].max() + 0.3, 200)
         ys = np.linspace(X[1].min() - 0.3, X[1].max() + 0.3, 200)
         gx, gy = np.meshgrid(xs, ys)
         proba = model.predict_proba(np.vstack([gx.ravel(), gy.ravel()]))[1].reshape(gx.shape)
         ax.contourf(gx, gy, proba, levels=20, cmap="RdBu_r", alpha=0.6)
         ax.contour(gx, gy, proba, levels=[0.5], colors="k", linewidths=1)
-        ax.scatter(X[0], X[1], c=y, cmap="RdBu_r", s=6, edgecolors="none")
-        ax.set_title(f"{name}: accuracy {model.score(X, y):.1%}")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.scatter(X_train[0], X_train[1], c=y_train, cmap="RdBu_r", vmin=0, vmax=1, s=6, edgecolors="none")
+        ax.scatter(
+            X_test[0], X_test[1], c="none", s=18, linewidths=0.9, edgecolors=np.where(y_test == 1, "#67001f", "#053061")
+        )
+        ax.set_title(
+            f"{name}: train {model.score(X_train, y_train):.1%}, held-out {model.score(X_test, y_test):.1%}",
+            fontsize=10,
+        )
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+    key = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=4,
+            markerfacecolor="#b2182b",
+            markeredgecolor="none",
+            label="train, class 1",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=4,
+            markerfacecolor="#2166ac",
+            markeredgecolor="none",
+            label="train, class 0",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=6,
+            markerfacecolor="none",
+            markeredgecolor="#67001f",
+            label="held-out, class 1",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            markersize=6,
+            markerfacecolor="none",
+            markeredgecolor="#053061",
+            label="held-out, class 0",
+        ),
+        Line2D([], [], color="k", linewidth=1, label="boundary, p = 0.5"),
+    ]
+    fig.legend(handles=key, loc="lower center", ncol=5, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     _save(fig, "boundaries.svg")
 
 

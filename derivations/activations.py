@@ -16,7 +16,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.entry import Activation, Expected, Twin
-from derivations.functions import expm1, log_sigmoid, ncdf, sech2, sigmoid, softplus, tanh, xncdf
+from derivations.functions import expm1, log_sigmoid, ncdf, npdf, sech2, sigmoid, softplus, tanh, xncdf
 from derivations.symbols import alpha, z
 
 #: SELU's constants in closed form (Klambauer et al. 2017, eq. 14), not the rounded decimals.
@@ -37,11 +37,15 @@ def _pw(*pairs) -> sp.Piecewise:
 
 
 _u_gelu_tanh = sp.sqrt(2 / sp.pi) * (z + sp.Float("0.044715") * z**3)
+#: The names the quick answers use for SELU's constants and GELU-tanh's argument.
+_LAMBDA, _ALPHA, _U = sp.Symbol("lambda"), sp.Symbol("alpha"), sp.Symbol("u")
 
 ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="identity",
         title="Identity (linear)",
+        numpy_f="z",
+        numpy_df="np.ones_like(z)",
         f=z,
         summary="The linear activation. A network of linear layers is still one linear map.",
         reference="",
@@ -55,6 +59,10 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="step",
         title="Step (Heaviside, the perceptron's)",
+        known_f=_pw((1, z >= 0), (0, True)),
+        known_df=sp.Integer(0),
+        numpy_f="np.where(z >= 0, 1.0, 0.0)",
+        numpy_df="np.zeros_like(z)",
         f=sp.Heaviside(z, 1),
         stable=_pw((1, z >= 0), (0, True)),
         stable_df=sp.Integer(0),
@@ -78,6 +86,9 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="sigmoid",
         title="Sigmoid (logistic)",
+        known_df=sigmoid(z) * (1 - sigmoid(z)),
+        numpy_f="special.expit(z)",
+        numpy_df="special.expit(z) * special.expit(-z)",
         f=1 / (1 + sp.exp(-z)),
         stable=sigmoid(z),
         # sigma(-z) - sigma(z) cancels near 0; it equals -tanh(z/2) exactly.
@@ -100,6 +111,8 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="tanh",
         title="Hyperbolic tangent (tanh)",
+        numpy_f="np.tanh(z)",
+        numpy_df="4 * special.expit(2 * z) * special.expit(-2 * z)",
         f=sp.tanh(z),
         stable=tanh(z),
         summary="A zero-centred sigmoid: tanh(z) = 2σ(2z) − 1.",
@@ -120,11 +133,14 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="relu",
         title="ReLU (rectified linear unit)",
+        known_df=_pw((1, z > 0), (0, True)),
+        numpy_f="np.maximum(z, 0.0)",
+        numpy_df="np.where(z > 0, 1.0, 0.0)",
         f=sp.Max(0, z),
         stable=sp.Max(z, 0),
         stable_df=_pw((1, z > 0), (0, True)),
         stable_d2f=sp.Integer(0),
-        summary="max(0, z): cheap, does not saturate for z > 0, and is not differentiable at 0.",
+        summary="max(0, z): cheap; it saturates only for z < 0 (where f' = 0, the dying-ReLU problem), never for z > 0, and is not differentiable at 0.",
         reference="Nair & Hinton (2010); on relu'(0): Bertoin et al. (2021), Numerical influence of ReLU'(0) on backpropagation",
         expected=Expected(nonlinear=True, monotonic=True, c1=False, bounded=False, zero_centred=False, saturating=True),
         twin=Twin(
@@ -138,6 +154,8 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="leaky_relu",
         title="Leaky ReLU",
+        numpy_f="np.where(z > 0, z, alpha * z)",
+        numpy_df="np.where(z > 0, 1.0, alpha)",
         f=_pw((z, z > 0), (alpha * z, True)),
         params={"alpha": 0.01},
         summary="ReLU with a small slope alpha for z ≤ 0, so no unit is ever completely dead.",
@@ -154,6 +172,8 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="elu",
         title="ELU (exponential linear unit)",
+        numpy_f="np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))",
+        numpy_df="np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0)))",
         f=_pw((z, z > 0), (alpha * (sp.exp(z) - 1), True)),
         stable=_pw((z, z > 0), (alpha * expm1(sp.Min(z, 0)), True)),
         stable_df=_pw((1, z > 0), (alpha * sp.exp(sp.Min(z, 0)), True)),
@@ -174,6 +194,11 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="selu",
         title="SELU (scaled ELU)",
+        known_f=_LAMBDA * _pw((z, z > 0), (_ALPHA * (sp.exp(z) - 1), True)),
+        known_df=_LAMBDA * _pw((1, z > 0), (_ALPHA * sp.exp(z), True)),
+        named={"lambda": SELU_LAMBDA, "alpha": SELU_ALPHA},
+        numpy_f="1.0507009873554805 * np.where(z > 0, z, 1.6732632423543772 * np.expm1(np.minimum(z, 0)))",
+        numpy_df="1.0507009873554805 * np.where(z > 0, 1.0, 1.6732632423543772 * np.exp(np.minimum(z, 0)))",
         f=SELU_LAMBDA * _pw((z, z > 0), (SELU_ALPHA * (sp.exp(z) - 1), True)),
         stable=_pw((SELU_LAMBDA * z, z > 0), (SELU_LAMBDA * SELU_ALPHA * expm1(sp.Min(z, 0)), True)),
         stable_df=_pw((SELU_LAMBDA, z > 0), (SELU_LAMBDA * SELU_ALPHA * sp.exp(sp.Min(z, 0)), True)),
@@ -196,6 +221,9 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="softplus",
         title="Softplus",
+        known_df=sigmoid(z),
+        numpy_f="np.logaddexp(0.0, z)",
+        numpy_df="special.expit(z)",
         f=sp.log(1 + sp.exp(z)),
         stable=softplus(z),
         summary="A smooth ReLU: log(1 + e^z). Its derivative is the sigmoid.",
@@ -221,6 +249,9 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="softsign",
         title="Softsign",
+        known_df=1 / (1 + sp.Abs(z)) ** 2,
+        numpy_f="z / (1 + np.abs(z))",
+        numpy_df="1 / (1 + np.abs(z)) ** 2",
         f=z / (1 + sp.Abs(z)),
         stable_df=1 / (1 + sp.Abs(z)) ** 2,
         stable_d2f=-2 * sp.sign(z) / (1 + sp.Abs(z)) ** 3,
@@ -247,6 +278,10 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="gelu",
         title="GELU (exact, with erf)",
+        known_f=z * ncdf(z),
+        known_df=ncdf(z) + z * npdf(z),
+        numpy_f="z * special.ndtr(z)",
+        numpy_df="special.ndtr(z) + z * np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi)",
         f=z / 2 * (1 + sp.erf(z / sp.sqrt(2))),
         stable=xncdf(z),
         saturate=40.0,
@@ -284,6 +319,12 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="gelu_tanh",
         title="GELU (tanh approximation)",
+        known_f=z / 2 * (1 + sp.tanh(_U)),
+        known_df=(1 + sp.tanh(_U)) / 2
+        + z / 2 * (1 - sp.tanh(_U) ** 2) * sp.sqrt(2 / sp.pi) * (1 + 3 * sp.Float("0.044715") * z**2),
+        named={"u": _u_gelu_tanh},
+        numpy_f="z * special.expit(2 * np.sqrt(2 / np.pi) * (z + 0.044715 * z**3))",
+        numpy_df="(lambda s: s + 2 * z * s * (1 - s) * np.sqrt(2 / np.pi) * (1 + 0.134145 * z**2))(special.expit(2 * np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)))",
         f=z / 2 * (1 + sp.tanh(_u_gelu_tanh)),
         stable=z * sigmoid(2 * _u_gelu_tanh),
         saturate=40.0,
@@ -324,6 +365,10 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="silu",
         title="SiLU (swish)",
+        known_f=z * sigmoid(z),
+        known_df=sigmoid(z) * (1 + z * (1 - sigmoid(z))),
+        numpy_f="z * special.expit(z)",
+        numpy_df="special.expit(z) * (1 + z * special.expit(-z))",
         f=z / (1 + sp.exp(-z)),
         stable=z * sigmoid(z),
         ulp_bounds={
@@ -350,6 +395,10 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="mish",
         title="Mish",
+        known_f=z * sp.tanh(softplus(z)),
+        known_df=sp.tanh(softplus(z)) + z * (1 - sp.tanh(softplus(z)) ** 2) * sigmoid(z),
+        numpy_f="z * np.tanh(np.logaddexp(0.0, z))",
+        numpy_df="np.tanh(np.logaddexp(0.0, z)) + z * 4 * special.expit(2 * np.logaddexp(0.0, z)) * special.expit(-2 * np.logaddexp(0.0, z)) * special.expit(z)",
         f=z * sp.tanh(sp.log(1 + sp.exp(z))),
         stable=z * tanh(softplus(z)),
         ulp_bounds={
@@ -376,6 +425,8 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="hard_sigmoid",
         title="Hard sigmoid",
+        numpy_f="np.clip((z + 3) / 6, 0.0, 1.0)",
+        numpy_df="np.where(np.abs(z) < 3, 1 / 6, 0.0)",
         f=_pw((0, z <= -3), (1, z >= 3), (z / 6 + sp.Rational(1, 2), True)),
         # (z + 3)/6: z + 3 is exact near -3 (Sterbenz), where z/6 + 1/2 cancels (2.7 ULP measured).
         stable=_pw((0, z <= -3), (1, z >= 3), (sp.Mul(z + 3, sp.Rational(1, 6), evaluate=False), True)),
@@ -399,6 +450,8 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="hard_tanh",
         title="Hard tanh",
+        numpy_f="np.clip(z, -1.0, 1.0)",
+        numpy_df="np.where(np.abs(z) < 1, 1.0, 0.0)",
         f=_pw((-1, z <= -1), (1, z >= 1), (z, True)),
         summary="tanh's piecewise-linear cousin: z clipped to [−1, 1].",
         reference="Collobert (2004)",
@@ -414,6 +467,8 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="hard_swish",
         title="Hard swish",
+        numpy_f="z * np.clip((z + 3) / 6, 0.0, 1.0)",
+        numpy_df="np.where(z <= -3, 0.0, np.where(z >= 3, 1.0, (2 * z + 3) / 6))",
         f=_pw((0, z <= -3), (z, z >= 3), (z * (z + 3) / 6, True)),
         # (2z + 3)/6: exact subtraction next to the zero of f' at -1.5 (z/3 + 1/2: 5.3 ULP measured).
         stable_df=_pw((0, z <= -3), (1, z >= 3), (sp.Mul(2 * z + 3, sp.Rational(1, 6), evaluate=False), True)),
@@ -438,6 +493,10 @@ ENTRIES: tuple[Activation, ...] = (
     Activation(
         name="log_sigmoid",
         title="Log-sigmoid",
+        known_f=-softplus(-z),
+        known_df=sigmoid(-z),
+        numpy_f="-np.logaddexp(0.0, -z)",
+        numpy_df="special.expit(-z)",
         f=sp.log(1 / (1 + sp.exp(-z))),
         stable=log_sigmoid(z),
         summary="log σ(z) = −softplus(−z): the log-probability a sigmoid unit assigns to class 1.",

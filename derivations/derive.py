@@ -258,7 +258,7 @@ def assemble(all_units: list[Unit], results: dict[str, dict]) -> dict[str, str]:
         codegen.HEADER.format(source="")
         + '"""Code printed from the derivations. Imported by nnref.activations and nnref.losses."""\n'
     )
-    files["docs/reference/activations/index.md"] = docgen.overview_page([r["overview"] for r in acts])
+    files["docs/reference/activations/index.md"] = docgen.overview_page([r["overview"] for r in acts], ENTRIES)
     files["docs/reference/activations/softmax.md"] = docgen.softmax_page()
     from derivations.losses import ENTRIES as LOSS_ENTRIES
 

@@ -113,6 +113,17 @@ class Activation:
     dense: tuple[tuple[float, float], ...] = ()
     #: Highest degree a patch may grow to while its radius is short of taylor.RADIUS (None: the default).
     patch_max_degree: int | None = None
+    #: The quick answer at the top of the page. f and f' as practitioners write them (σ, Φ, φ, ...)
+    #: where the definition or SymPy's f' is not already that form; tests prove them equal to f and f'.
+    known_f: sp.Expr | None = None
+    known_df: sp.Expr | None = None
+    #: Symbols the known forms name, with their values (SELU's λ and α, GELU-tanh's u).
+    named: dict[str, sp.Expr] = field(default_factory=dict)
+    #: Copyable NumPy/SciPy code for f and f': expressions in z and the parameters by name, with
+    #: ``np`` (numpy) and ``special`` (scipy.special), public functions only. Tests hold them to
+    #: the generated code, raising no floating-point warning.
+    numpy_f: str = ""
+    numpy_df: str = ""
 
     # ---- what SymPy says about the textbook definition -------------------------------------
     @cached_property
@@ -122,6 +133,26 @@ class Activation:
     @cached_property
     def d2f(self) -> sp.Expr:
         return sp.diff(self.df, z)
+
+    @property
+    def quick_f(self) -> sp.Expr:
+        return self.f if self.known_f is None else self.known_f
+
+    @property
+    def quick_df(self) -> sp.Expr:
+        return self.df if self.known_df is None else self.known_df
+
+    def unnamed(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` with the named symbols of the quick answer replaced by their values."""
+        return expr.subs({sp.Symbol(name): value for name, value in self.named.items()})
+
+    @property
+    def accuracy_limit(self) -> tuple[str, float, str] | None:
+        """The loosest recorded ULP bound as (which, bound, reason), or None when 4 ULP holds."""
+        if not self.ulp_bounds:
+            return None
+        which, (bound, reason) = max(self.ulp_bounds.items(), key=lambda item: item[1][0])
+        return which, bound, reason
 
     def textbook(self, which: str) -> sp.Expr:
         """What SymPy says: f, f' or f'' ("f", "df", "d2f") of the textbook definition."""

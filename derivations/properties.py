@@ -329,7 +329,13 @@ def decide_properties(f: sp.Expr, df: sp.Expr | None = None, stable_df: sp.Expr 
     # zero-centred
     f0 = _value(f, 0)
     both_signs = (lower.is_finite and float(lower) < 0 or lower == -sp.oo) and (upper == sp.oo or float(upper) > 0)
-    zero_centred = Verdict(bool(f0 == 0 and both_signs), f"f(0) = {f0}; range {text}")
+    if f0 != 0:
+        centred_reason = f"f(0) = {f0}, not 0"
+    elif not both_signs:
+        centred_reason = f"f(0) = 0, but f takes one sign only: range {text}"
+    else:
+        centred_reason = f"f(0) = 0 and f takes both signs: range {text}"
+    zero_centred = Verdict(bool(f0 == 0 and both_signs), centred_reason)
 
     # saturating
     left, right = _limit(df, -sp.oo), _limit(df, sp.oo)

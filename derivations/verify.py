@@ -226,7 +226,13 @@ def verification_markdown(row, entry, figure: str | None = None, header: str = H
         lines.append(f"| gradient of the mean cost, central differences | {row.fd:.2g} | {FD_LOSS:g} |")
     if getattr(row, "naive", None):
         lines.append("")
-        lines.append(f"![ULP error over z of the generated code and of the naive lambdify, for f and f']({figure})")
+        if has_error_plot(row):
+            lines.append(f"![ULP error over z of the generated code and of the naive lambdify, for f and f']({figure})")
+        else:
+            lines.append(
+                "Every point measured is exact (0 ULP) for $f$ and $f'$, in the generated code and in the naive "
+                "lambdify alike, so there is no error to plot."
+            )
     reasons = [f"- **{w}**: {reason}" for w, (_, reason) in getattr(entry, "ulp_bounds", {}).items()]
     text = "\n".join(lines) + "\n"
     if reasons:
@@ -236,6 +242,13 @@ def verification_markdown(row, entry, figure: str | None = None, header: str = H
 
 #: The header of the SVGs `nnref check --docs` writes (an XML comment cannot hold a double hyphen).
 SVG_HEADER = "<!-- Written by `nnref check` with its docs option (scripts/site.sh runs it). -->\n"
+
+
+def has_error_plot(row) -> bool:
+    """An error plot shows something: some point of f or f' is not exact (an all-zero plot is an empty frame)."""
+    return any(
+        np.any(np.asarray(acc.errors) != 0) for which in ("f", "df") for acc in (row.naive[which], row.accuracy[which])
+    )
 
 
 def error_plot(row: ActivationRow, header: str = SVG_HEADER) -> str:
@@ -287,8 +300,10 @@ def write_docs(folder: Path, rows: list, entries: dict, gradcheck) -> None:
         out = folder / "reference" / "verification" / kind
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{row.name}.md").write_text(verification_markdown(row, entries[row.name]), encoding="utf-8")
-        if getattr(row, "naive", None):
+        if getattr(row, "naive", None) and has_error_plot(row):
             (out / f"{row.name}.svg").write_text(error_plot(row), encoding="utf-8")
+        else:
+            (out / f"{row.name}.svg").unlink(missing_ok=True)
     figures = folder / "reference" / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     (figures / "gradcheck_sweep.svg").write_text(gradcheck_figure(gradcheck), encoding="utf-8")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy as sp
 
 from derivations.activations import ENTRIES
-from derivations.docgen import activation_page, activation_plot
+from derivations.docgen import activation_page, activation_plot, with_names
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "docs" / "reference" / "activations"
@@ -23,19 +24,28 @@ def _display_math(markdown: str) -> list[str]:
 def test_page_formulas_are_sympy_latex_of_the_entry(entry):
     page = (PAGES / f"{entry.name}.md").read_text(encoding="utf-8")
     formulas = _display_math(page)
+
+    def named(expr):  # SELU's constants are shown as λ and α (test_names_keep_the_value proves it)
+        return with_names(entry, expr)
+
     expected = {
-        f"f(z) = {sp.latex(entry.f)}",
-        f"f'(z) = {sp.latex(entry.df)}",
-        f"f''(z) = {sp.latex(entry.d2f)}",
+        f"f(z) = {sp.latex(named(entry.f))}",
+        f"f'(z) = {sp.latex(named(entry.df))}",
+        f"f''(z) = {sp.latex(named(entry.d2f))}",
     }
     missing = [formula for formula in expected if formula not in formulas]
     assert not missing, f"{entry.name}.md does not show {missing}"
     code_forms = {
-        f"f(z) = {sp.latex(entry.code_f)}",
+        f"f(z) = {sp.latex(named(entry.code_f))}",
         f"f'(z) = {sp.latex(entry.code_df)}",
         f"f''(z) = {sp.latex(entry.code_d2f)}",
+        f"f'(z) = {sp.latex(named(entry.closed_df))}",
+        f"f''(z) = {sp.latex(named(entry.closed_d2f))}",
     }
-    allowed = expected | code_forms
+    # The quick answer's familiar forms (tests/test_quick_answer.py proves them equal) and its constants.
+    quick = {f"f(z) = {sp.latex(entry.quick_f)}", f"f'(z) = {sp.latex(entry.quick_df)}"}
+    quick |= {f"{sp.latex(sp.Symbol(n))} = {sp.latex(v)}" for n, v in entry.named.items()}
+    allowed = expected | code_forms | quick
     stray = [formula for formula in formulas if formula not in allowed]
     assert not stray, f"{entry.name}.md shows formulas that are not the entry's: {stray}"
 
@@ -97,3 +107,49 @@ def test_a_bar_in_a_cell_is_caught():
     header, formula = "| a | b |", "\\left|{z}\\right|"
     assert _cells(f"| ${formula}$ | x |") != _cells(header)
     assert _cells(f"| ${cell_tex(formula)}$ | x |") == _cells(header)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_the_page_opens_with_the_quick_answer(entry):
+    """Before the definition: f and f' in the familiar form, the copyable code, and the known limit."""
+    page = (PAGES / f"{entry.name}.md").read_text(encoding="utf-8")
+    box = page[page.index('!!! abstract "Quick answer"') : page.index("## Definition")]
+    assert f"f'(z) = {sp.latex(entry.quick_df)}" in box
+    assert f"df = lambda z: {entry.numpy_df}" in box and f"f = lambda z: {entry.numpy_f}" in box
+    limit = entry.accuracy_limit
+    assert ("Known accuracy limit" in box) == (limit is not None)
+    if limit:
+        assert limit[2] in box
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.patches or e.saturate], ids=lambda e: e.name)
+def test_guards_stay_out_of_the_first_display(entry):
+    """The tab "Stable (used in code)" shows the closed forms; the clamps and Taylor patches are
+    explained once, under "Guards in the generated code", which the page links to."""
+    page = (PAGES / f"{entry.name}.md").read_text(encoding="utf-8")
+    first = page[: page.index("### Guards in the generated code")]
+    assert "\\operatorname{taylor}" not in first and "\\min\\left(" not in first.replace("\\min(\\max(z", "")
+    assert "(#guards-in-the-generated-code)" in first
+
+
+def test_no_empty_error_plot_for_an_exact_function():
+    """An activation exact at every measured point (relu) gets a sentence, not an empty frame."""
+    from types import SimpleNamespace
+
+    from derivations.verify import has_error_plot
+
+    def row(error):
+        acc = SimpleNamespace(errors=np.array([0.0, error, 0.0]))
+        return SimpleNamespace(naive={"f": acc, "df": acc}, accuracy={"f": acc, "df": acc})
+
+    assert not has_error_plot(row(0.0)) and has_error_plot(row(0.5))
+    relu = (ROOT / "docs" / "reference" / "verification" / "activations" / "relu.md").read_text(encoding="utf-8")
+    assert "no error to plot" in relu and ".svg" not in relu
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.named], ids=lambda e: e.name)
+def test_names_keep_the_value(entry):
+    """Writing SELU's constants as λ and α changes how the formula looks, never what it is."""
+    for expr in (entry.f, entry.df, entry.d2f, entry.code_f, entry.closed_df):
+        shown = with_names(entry, expr)
+        assert sp.simplify(entry.unnamed(shown) - expr) == 0, (entry.name, expr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -73,6 +74,23 @@ RAW_MARKUP_JS = r"""() => {
     if (markup.test(n.textContent)) found.push(n.textContent.trim().slice(0, 80));
   }
   return found;
+}"""
+# The layout at the current viewport: the page's own width, and every display formula that is
+# wider than its box without a scrolling box that fits the column around it.
+LAYOUT_JS = r"""() => {
+  const article = document.querySelector("article") || document.body;
+  // The content column: on a phone Material lets formulas and code run into the article's margins.
+  const column = (article.closest(".md-content") || article).getBoundingClientRect();
+  const wide = [];
+  for (const d of article.querySelectorAll(".katex-display")) {
+    let box = d.parentElement;
+    while (box !== article && !/auto|scroll/.test(getComputedStyle(box).overflowX)) box = box.parentElement;
+    const fits = d.scrollWidth <= box.clientWidth + 1;
+    const edge = box.getBoundingClientRect();
+    const scrolls = box !== article && edge.left >= column.left - 1 && edge.right <= column.right + 1;
+    if (!fits && !scrolls) wide.push(`${Math.round(d.scrollWidth)} px in ${box.clientWidth}: ${d.textContent.slice(0, 40)}`);
+  }
+  return {width: document.documentElement.scrollWidth, viewport: window.innerWidth, wide};
 }"""
 IMAGES_JS = """() => [
   ...[...document.querySelectorAll('img')].map(e => ({src: e.currentSrc || e.src, width: e.complete ? e.naturalWidth : 0})),
@@ -153,13 +171,14 @@ class Visit:
     links: list[str]
     images: list[dict]
     raw_markup: list[str]
+    layout: dict
 
 
-def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False, dark=False) -> Visit:
+def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False, dark=False, width=1280) -> Visit:
     """Load one page with every request outside 127.0.0.1 blocked and recorded."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark" if dark else "light")
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme="dark" if dark else "light")
     console_errors, outside, failed = [], [], []
     page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
@@ -196,6 +215,7 @@ def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False,
             links=page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"),
             images=page.evaluate(IMAGES_JS),
             raw_markup=page.evaluate(RAW_MARKUP_JS),
+            layout=page.evaluate(LAYOUT_JS),
         )
     finally:
         page.close()
@@ -255,6 +275,7 @@ def test_every_page_renders_offline(browser, site):
             problems.append(f"{where}: {len(raw)} formulas not typeset, {v.katex_errors} .katex-error, e.g. {raw[:2]}")
         if v.raw_markup:
             problems.append(f"{where}: raw TeX or reST shown as text {v.raw_markup[:3]}")
+        problems += layout_problems(where, v.layout)
         for image in v.images:
             images.add(image["src"])
             if image["width"] is not None and image["width"] <= 0:
@@ -276,6 +297,122 @@ def test_every_page_renders_offline(browser, site):
         if src.startswith(site.url) and _fetch(src)[0] != 200:
             problems.append(f"broken image {src}")
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+def layout_problems(where: str, layout: dict) -> list[str]:
+    out = []
+    if layout["width"] > layout["viewport"]:
+        out.append(f"{where}: the page is {layout['width']} px wide in a {layout['viewport']} px viewport")
+    if layout["wide"]:
+        out.append(f"{where}: display formulas wider than their box, with no scrolling box {layout['wide'][:2]}")
+    return out
+
+
+PHONE = 390
+
+
+def test_every_page_fits_a_phone(browser, site):
+    """At 390 px (a phone) no page scrolls sideways: wide tables, formulas and figures scroll in
+    their own boxes. (The 1280 px check runs with test_every_page_renders_offline.)"""
+    problems = []
+    for rel in site_pages(site.root):
+        problems += layout_problems(rel or "(home)", visit(browser, site.url + rel, width=PHONE).layout)
+    assert not problems, f"{len(problems)} problems at {PHONE} px:\n" + "\n".join(problems)
+
+
+#: Learn pages with no notebook of their own: the section's start and its glossary are not steps,
+#: and the steps written before the Learn path had notebooks wait for theirs (remove each as it lands).
+WITHOUT_NOTEBOOK = {
+    "learn/index.md",
+    "learn/notation.md",
+    "neuron.md",
+    "backprop.md",
+    "gradient-checking.md",
+    "training.md",
+}
+
+
+def _learn_pages() -> list[str]:
+    nav = yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["nav"]
+    section = next(item["Learn"] for item in nav if isinstance(item, dict) and "Learn" in item)
+    pages = []
+
+    def walk(items):
+        for item in items:
+            value = next(iter(item.values())) if isinstance(item, dict) else item
+            if isinstance(value, list):
+                walk(value)
+            elif isinstance(value, str) and value.endswith(".md"):
+                pages.append(value)
+
+    walk(section)
+    return pages
+
+
+def notebook_problems(url: str) -> list[str]:
+    """What is wrong with the notebook a link downloads (nothing: a valid nbformat 4 notebook)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = r.read()
+    except urllib.error.HTTPError as e:
+        return [f"HTTP {e.code}"]
+    try:
+        nb = json.loads(body)
+    except ValueError as e:
+        return [f"not JSON: {e}"]
+    problems = []
+    if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("metadata"), dict):
+        return ["not an nbformat 4 notebook (nbformat, metadata)"]
+    cells = nb.get("cells")
+    if not isinstance(cells, list) or not cells:
+        problems.append("no cells")
+    for i, cell in enumerate(cells or []):
+        if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(cell.get("source"), (str, list)):
+            problems.append(f"cell {i} is malformed")
+    try:
+        import nbformat
+    except ImportError:
+        return problems
+    try:
+        nbformat.validate(nbformat.reads(body.decode("utf-8"), as_version=4))
+    except Exception as e:  # nbformat's ValidationError and its parse errors
+        problems.append(f"nbformat: {str(e)[:200]}")
+    return problems
+
+
+def test_every_learn_page_links_a_notebook_that_opens(browser, site):
+    """Each page of the Learn section offers its notebook, and the link downloads a valid .ipynb."""
+    problems = []
+    for md in _learn_pages():
+        rel = md[: -len("index.md")] if md.endswith("index.md") else md[: -len(".md")] + "/"
+        links = [u for u in visit(browser, site.url + rel).links if urldefrag(u)[0].endswith(".ipynb")]
+        if not links and md not in WITHOUT_NOTEBOOK:
+            problems.append(f"{md}: no link to its notebook (.ipynb)")
+        for link in sorted(set(links)):
+            problems += [f"{md}: {link}: {p}" for p in notebook_problems(link)]
+    assert not problems, "\n".join(problems)
+
+
+def test_notebook_check_can_fail(tmp_path):
+    served = _serve(tmp_path)
+    try:
+        (tmp_path / "good.ipynb").write_text(
+            json.dumps(
+                {
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                    "metadata": {},
+                    "cells": [{"cell_type": "markdown", "metadata": {}, "source": "# x"}],
+                }
+            ),
+            encoding="utf-8",
+        )
+        (tmp_path / "bad.ipynb").write_text("<html>not a notebook</html>", encoding="utf-8")
+        assert notebook_problems(served.url + "good.ipynb") == []
+        assert notebook_problems(served.url + "bad.ipynb")
+        assert notebook_problems(served.url + "missing.ipynb") == ["HTTP 404"]
+    finally:
+        _stop(served)
 
 
 def test_instant_navigation_typesets_the_new_page(browser, site):
@@ -334,7 +471,7 @@ def test_broken_formulas_are_reported(browser, tmp_path):
     assert not v.outside and not v.failed, (v.outside, v.failed)
     good = [f["tex"] for f in v.formulas if f["rendered"]]
     bad = [f["tex"] for f in v.formulas if not f["rendered"]]
-    assert len(good) == 1 and "a = f(z)" in good[0], v.formulas
+    assert len(good) == 2 and "a = f(z)" in good[0] and "x_{120}" in good[1], v.formulas
     assert len(bad) == 2, v.formulas
     assert any("\\frac{1}{" in t for t in bad) and any("\\notamacro" in t for t in bad), bad
     # auto-render logs the formula KaTeX cannot parse (throwOnError: true), but with an unbalanced
@@ -344,6 +481,10 @@ def test_broken_formulas_are_reported(browser, tmp_path):
     # A `|` in a formula in a table cell and a reST role are seen as raw markup; the good formula is not.
     assert any("\\left" in t for t in v.raw_markup) and any(":math:" in t for t in v.raw_markup), v.raw_markup
     assert not any("a = f(z)" in t for t in v.raw_markup), v.raw_markup
+    # The long formula is wider than the page and sits in no scrolling box: both are reported.
+    problems = layout_problems("fixture", v.layout)
+    assert any("px wide in a 1280 px viewport" in p for p in problems), problems
+    assert any("wider than their box" in p and "s=x" in p.replace(" ", "") for p in problems), problems
 
 
 def test_fixture_uses_the_sites_math_setup():
@@ -393,3 +534,29 @@ def test_no_developer_address_leaks_into_the_site(monkeypatch):
     monkeypatch.delenv("NNREF_SITE_URL", raising=False)
     site_url = load_config(str(ROOT / "mkdocs.yml")).site_url
     assert not site_url or urlparse(site_url).hostname not in ("127.0.0.1", "localhost"), site_url
+
+
+def _search(browser, site, query: str) -> list[dict]:
+    """The results Material's search box shows for ``query``: each result's link and text."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort())
+    try:
+        page.goto(site.url, wait_until="networkidle")
+        page.click(".md-search__input", timeout=5000)
+        page.keyboard.type(query, delay=20)
+        page.wait_for_selector(".md-search-result__item", timeout=20000)
+        return page.eval_on_selector_all(
+            ".md-search-result__item > a",
+            "els => els.map(a => ({href: a.href, text: a.innerText}))",
+        )
+    finally:
+        page.close()
+
+
+def test_search_finds_pages_by_their_names_and_us_spelling(browser, site):
+    """ "tanh" finds the Hyperbolic tangent page first; "initialization" finds the British pages;
+    result snippets show no TeX source."""
+    us = _search(browser, site, "initialization")
+    assert any("backprop" in r["href"] for r in us), [r["href"] for r in us]
+    raw = [r["text"][:80] for q in ("sigmoid", "softplus") for r in _search(browser, site, q) if "\\" in r["text"]]
+    assert not raw, f"search results show TeX source: {raw[:3]}"

@@ -14,7 +14,27 @@ function renderMath(root) {
       throwOnError: true,
     });
   }
+  fitDisplays(root);
+  // KaTeX's fonts change the widths once they arrive: measure again then.
+  document.fonts.ready.then(() => fitDisplays(root));
 }
+
+// A display formula a little wider than the column is set a little smaller, down to MIN_SCALE, so
+// that it fits; a wider one keeps that size and scrolls inside its own box (see extra.css).
+const MIN_SCALE = 0.8;
+function fitDisplays(root) {
+  for (const box of root.querySelectorAll("div.arithmatex")) {
+    box.style.fontSize = "";
+    if (box.clientWidth === 0 || box.scrollWidth <= box.clientWidth) continue;
+    const scale = Math.max(MIN_SCALE, Math.floor((100 * box.clientWidth) / box.scrollWidth) / 100);
+    box.style.fontSize = `${scale}em`;
+  }
+}
+let resizing;
+window.addEventListener("resize", () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(() => fitDisplays(document.body), 100);
+});
 
 if (typeof document$ !== "undefined") {
   // Material's instant navigation swaps the page content without a reload and emits on document$
