@@ -246,8 +246,11 @@ SVG_HEADER = "<!-- Written by `nnref check` with its docs option (scripts/site.s
 
 def has_error_plot(row) -> bool:
     """An error plot shows something: some point of f or f' is not exact (an all-zero plot is an empty frame)."""
+    # Points left out of a measurement (the kinks) carry NaN errors: they are not errors to plot.
     return any(
-        np.any(np.asarray(acc.errors) != 0) for which in ("f", "df") for acc in (row.naive[which], row.accuracy[which])
+        acc.nan_inf > 0 or np.any(np.nan_to_num(np.asarray(acc.errors, dtype=float), nan=0.0) != 0)
+        for which in ("f", "df")
+        for acc in (row.naive[which], row.accuracy[which])
     )
 
 
