@@ -138,11 +138,13 @@ def test_no_empty_error_plot_for_an_exact_function():
 
     from derivations.verify import has_error_plot
 
-    def row(error):
-        acc = SimpleNamespace(errors=np.array([0.0, error, 0.0]))
+    def row(error, nan_inf=0):
+        acc = SimpleNamespace(errors=np.array([0.0, error, 0.0]), nan_inf=nan_inf)
         return SimpleNamespace(naive={"f": acc, "df": acc}, accuracy={"f": acc, "df": acc})
 
     assert not has_error_plot(row(0.0)) and has_error_plot(row(0.5))
+    # A point left out at a kink (NaN error) is not an error; a NaN/inf output is.
+    assert not has_error_plot(row(np.nan)) and has_error_plot(row(np.nan, nan_inf=1))
     relu = (ROOT / "docs" / "reference" / "verification" / "activations" / "relu.md").read_text(encoding="utf-8")
     assert "no error to plot" in relu and ".svg" not in relu
 
