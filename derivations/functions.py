@@ -263,6 +263,13 @@ class hypot(StableFunction):
             return True
 
 
+def _float_pair(c) -> str:
+    """An exact constant as the two float64s ``hi, lo`` with hi = fl(c) and hi + lo = c to 30 digits,
+    printed for a primitive that takes a constant float64 cannot hold."""
+    hi = float(c)
+    return f"{hi!r}, {float(sp.N(c - sp.Rational(hi), 30))!r}"
+
+
 class exp_neg_square(StableFunction):
     r""":math:`e^{-c v^2}` for a constant c > 0, printed as ``nnref._primitives.exp_neg_square``,
     which forms c·v² exactly as a double-double: the rounding of v² (and of c·v², and of c itself
@@ -285,9 +292,7 @@ class exp_neg_square(StableFunction):
 
     def numpy_code(self, printer) -> str:
         v, c = self.args
-        hi = float(c)
-        lo = float(sp.N(c - sp.Rational(hi), 30))
-        return f"nnref._primitives.exp_neg_square({printer._print(v)}, {hi!r}, {lo!r})"
+        return f"nnref._primitives.exp_neg_square({printer._print(v)}, {_float_pair(c)})"
 
     def _latex(self, printer, exp=None):
         v, c = self.args
@@ -381,9 +386,7 @@ class sigmoid_scaled(StableFunction):
 
     def numpy_code(self, printer) -> str:
         v, c = self.args
-        hi = float(c)
-        lo = float(sp.N(c - sp.Rational(hi), 30))
-        return f"nnref._primitives.expit_scaled({printer._print(v)}, {hi!r}, {lo!r})"
+        return f"nnref._primitives.expit_scaled({printer._print(v)}, {_float_pair(c)})"
 
     def _latex(self, printer, exp=None):
         v, c = self.args
