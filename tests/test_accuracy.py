@@ -19,10 +19,18 @@ from derivations.reference import activation_accuracy, full_range_grid, measure,
 from derivations.symbols import z
 from nnref import gradcheck
 
-CASES = [(entry, path) for entry in ENTRIES for path in PATHS]
+
+def _on_one_worker(entry, *rest):
+    """A case run on the worker that measures the entry's other paths: f_df and the vjp share f's and
+    f''s mpmath references (cached per process), which take seconds to compute (gelu's 1 + erf
+    cancels hundreds of digits in the float32 range), so they are computed once, not once per worker."""
+    return pytest.param(entry, *rest, marks=pytest.mark.xdist_group(f"accuracy-{entry.name}"))
 
 
-@pytest.mark.parametrize("entry, which", CASES, ids=[f"{e.name}-{w}" for e, w in CASES])
+CASES = [_on_one_worker(entry, path) for entry in ENTRIES for path in PATHS]
+
+
+@pytest.mark.parametrize("entry, which", CASES, ids=[f"{e.name}-{w}" for e, w in (c.values for c in CASES)])
 def test_ulp_error_within_bound(entry, which):
     row = activation_accuracy(entry, which, runtime_path(A.get(entry.name), which))
     assert row.nan_inf == 0, f"{entry.name}.{which}: {row.nan_inf} NaN/inf where the true value is finite"
@@ -47,7 +55,7 @@ def test_both_sides_of_every_kink(entry, which):
     )
 
 
-@pytest.mark.parametrize("entry, which", CASES, ids=[f"{e.name}-{w}" for e, w in CASES])
+@pytest.mark.parametrize("entry, which", CASES, ids=[f"{e.name}-{w}" for e, w in (c.values for c in CASES)])
 def test_float32_stays_float32_within_4_ulp(entry, which):
     """Every path on float32 inputs over the float32 range, in float32 ULP, wherever the true value
     is a normal float32 (measure raises if a path hands back another dtype)."""

@@ -46,6 +46,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 BUILD_SECONDS = 30
+# One worker builds the site, starts Chromium and visits every page once for all the tests here.
+pytestmark = pytest.mark.xdist_group("site")
 
 # For each .arithmatex element: typeset means a .katex child, no .katex-error, and no TeX
 # delimiter left in the text outside the typeset part.
@@ -58,7 +60,8 @@ FORMULAS_JS = r"""() => [...document.querySelectorAll('.arithmatex')].map(e => {
     tex: e.textContent.trim().slice(0, 100),
   };
 })"""
-TYPESET_JS = "() => [...document.querySelectorAll('.arithmatex')].every(e => e.querySelector('.katex'))"
+# katex.js marks the body once it has been through every formula (a malformed one stays raw).
+TYPESET_JS = "() => document.body.dataset.math === 'typeset'"
 # Text a reader sees that is markup nobody rendered: TeX outside a typeset formula (a `|` in a
 # formula splits a Markdown table cell and leaves both halves as text) or reST roles and
 # directives in a docstring that mkdocstrings prints as they are. Code and typeset math are skipped.
@@ -172,30 +175,48 @@ class Visit:
     images: list[dict]
     raw_markup: list[str]
     layout: dict
+    #: The layout once the same page is narrowed to a phone's width (None when not asked for).
+    phone_layout: dict | None = None
 
 
-def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False, dark=False, width=1280) -> Visit:
-    """Load one page with every request outside 127.0.0.1 blocked and recorded."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+PHONE = 390
+# Wait until the page has seen its resize and katex.js's 100 ms debounced re-fit has run: the
+# resize event is dispatched before the next animation frame, so a timer set from that frame with
+# a longer delay fires after katex.js's.
+AFTER_RESIZE_JS = "() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 250)))"
 
-    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme="dark" if dark else "light")
-    console_errors, outside, failed = [], [], []
-    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
-    page.on("response", lambda r: failed.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
 
-    def route(r):
+class Tab:
+    """One browser page, reused from URL to URL, with every request outside 127.0.0.1 blocked and
+    recorded, and console errors and failed responses recorded per visit."""
+
+    def __init__(self, browser, *, width=1280, dark=False):
+        self.width = width
+        self.page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme="dark" if dark else "light")
+        self.console_errors: list[str] = []
+        self.outside: list[str] = []
+        self.failed: list[str] = []
+        page = self.page
+        page.on("console", lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"uncaught: {exc}"))
+        page.on("response", lambda r: self.failed.append(f"HTTP {r.status} {r.url}") if r.status >= 400 else None)
+        page.route("**/*", self._route)
+
+    def _route(self, r):
         url = r.request.url
         if url.startswith(("data:", "blob:")) or urlparse(url).hostname == "127.0.0.1":
             r.continue_()
         else:
-            outside.append(url)
+            self.outside.append(url)
             r.abort()
 
-    page.route("**/*", route)
-    try:
-        response = page.goto(url, wait_until="networkidle")
-        # Typesetting runs when Material emits document$, which may come after the network is idle on
+    def visit(self, url: str, screenshot: Path | None = None, *, full_page=False, phone=False) -> Visit:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        page = self.page
+        self.console_errors, self.outside, self.failed = [], [], []
+        response = page.goto(url, wait_until="load")
+        # Typesetting runs when Material emits document$, which may come after the load event on
         # a loaded machine: give a long page (the API reference) time to finish before looking.
         try:
             page.wait_for_function(TYPESET_JS, timeout=15_000)
@@ -204,12 +225,12 @@ def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False,
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=full_page)
-        return Visit(
+        v = Visit(
             url=url,
             status=response.status if response else None,
-            console_errors=console_errors,
-            outside=outside,
-            failed=failed,
+            console_errors=[],
+            outside=[],
+            failed=[],
             formulas=page.evaluate(FORMULAS_JS),
             katex_errors=page.locator(".katex-error").count(),
             links=page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"),
@@ -217,8 +238,35 @@ def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False,
             raw_markup=page.evaluate(RAW_MARKUP_JS),
             layout=page.evaluate(LAYOUT_JS),
         )
+        if phone:
+            page.set_viewport_size({"width": PHONE, "height": 900})
+            page.evaluate(AFTER_RESIZE_JS)
+            v.phone_layout = page.evaluate(LAYOUT_JS)
+            page.set_viewport_size({"width": self.width, "height": 900})
+        v.console_errors, v.outside, v.failed = self.console_errors, self.outside, self.failed
+        return v
+
+    def close(self):
+        self.page.close()
+
+
+def visit(browser, url: str, screenshot: Path | None = None, *, full_page=False, dark=False, width=1280) -> Visit:
+    """Load one page in a tab of its own (see Tab)."""
+    tab = Tab(browser, width=width, dark=dark)
+    try:
+        return tab.visit(url, screenshot, full_page=full_page)
     finally:
-        page.close()
+        tab.close()
+
+
+@pytest.fixture(scope="session")
+def visits(browser, site) -> dict[str, Visit]:
+    """Every page of the site, visited once in one tab: at 1280 px, then narrowed to a phone."""
+    tab = Tab(browser)
+    try:
+        return {rel: tab.visit(site.url + rel, phone=True) for rel in site_pages(site.root)}
+    finally:
+        tab.close()
 
 
 def site_pages(site_dir: Path) -> list[str]:
@@ -253,14 +301,13 @@ def test_sitemap_lists_every_page(site):
     assert listed == pages, f"only in sitemap: {sorted(listed - pages)}; only on disk: {sorted(pages - listed)}"
 
 
-def test_every_page_renders_offline(browser, site):
-    pages = site_pages(site.root)
+def test_every_page_renders_offline(site, visits):
+    pages = list(visits)
     assert "" in pages and len(pages) > 5, pages
     problems: list[str] = []
     targets: dict[str, set[str]] = {}  # internal link target (no fragment) -> fragments asked for
     images: set[str] = set()
-    for rel in pages:
-        v = visit(browser, site.url + rel)
+    for rel, v in visits.items():
         where = rel or "(home)"
         if v.status != 200 and rel != "404.html":
             problems.append(f"{where}: HTTP {v.status}")
@@ -308,15 +355,12 @@ def layout_problems(where: str, layout: dict) -> list[str]:
     return out
 
 
-PHONE = 390
-
-
-def test_every_page_fits_a_phone(browser, site):
+def test_every_page_fits_a_phone(visits):
     """At 390 px (a phone) no page scrolls sideways: wide tables, formulas and figures scroll in
     their own boxes. (The 1280 px check runs with test_every_page_renders_offline.)"""
     problems = []
-    for rel in site_pages(site.root):
-        problems += layout_problems(rel or "(home)", visit(browser, site.url + rel, width=PHONE).layout)
+    for rel, v in visits.items():
+        problems += layout_problems(rel or "(home)", v.phone_layout)
     assert not problems, f"{len(problems)} problems at {PHONE} px:\n" + "\n".join(problems)
 
 
@@ -380,12 +424,12 @@ def notebook_problems(url: str) -> list[str]:
     return problems
 
 
-def test_every_learn_page_links_a_notebook_that_opens(browser, site):
+def test_every_learn_page_links_a_notebook_that_opens(visits):
     """Each page of the Learn section offers its notebook, and the link downloads a valid .ipynb."""
     problems = []
     for md in _learn_pages():
         rel = md[: -len("index.md")] if md.endswith("index.md") else md[: -len(".md")] + "/"
-        links = [u for u in visit(browser, site.url + rel).links if urldefrag(u)[0].endswith(".ipynb")]
+        links = [u for u in visits[rel].links if urldefrag(u)[0].endswith(".ipynb")]
         if not links and md not in WITHOUT_NOTEBOOK:
             problems.append(f"{md}: no link to its notebook (.ipynb)")
         for link in sorted(set(links)):
@@ -460,13 +504,30 @@ def test_screenshot(browser, site, name):
     assert shot.stat().st_size > 10_000, f"{shot} looks empty"
 
 
+# Undo what the site's katex.js does for a display too wide for its column: no scrolling box, no shrinking.
+UNBOX_JS = r"""() => document.querySelectorAll(".katex-display").forEach(d => {
+  for (let e = d; e && e.tagName !== "ARTICLE"; e = e.parentElement) {
+    e.style.overflow = "visible";  // both axes: beside a hidden one, a visible one computes to auto
+    e.style.fontSize = "";
+  }
+})"""
+
+
 def test_broken_formulas_are_reported(browser, tmp_path):
     """The rendering check can fail: the fixture's two malformed formulas are caught, the good one is not."""
     _build(FIXTURE / "mkdocs.yml", tmp_path / "site")
     served = _serve(tmp_path / "site")
+    tab = Tab(browser)
     try:
-        v = visit(browser, served.url)
+        v = tab.visit(served.url, phone=True)
+        # The same page on a phone with katex.js's scrolling box and shrinking taken away from the
+        # displays: the layout check reports the 120-term sum as wider than its box.
+        tab.page.set_viewport_size({"width": PHONE, "height": 900})
+        tab.page.evaluate(AFTER_RESIZE_JS)
+        tab.page.evaluate(UNBOX_JS)
+        unboxed = tab.page.evaluate(LAYOUT_JS)
     finally:
+        tab.close()
         _stop(served)
     assert not v.outside and not v.failed, (v.outside, v.failed)
     good = [f["tex"] for f in v.formulas if f["rendered"]]
@@ -488,6 +549,8 @@ def test_broken_formulas_are_reported(browser, tmp_path):
     problems = layout_problems("fixture", v.layout)
     assert any("px wide in a 1280 px viewport" in p for p in problems), problems
     assert not any("wider than their box" in p for p in problems), problems
+    assert not any("wider than their box" in p for p in layout_problems("fixture", v.phone_layout))
+    assert any("wider than their box" in p for p in layout_problems("fixture", unboxed)), unboxed
 
 
 def test_fixture_uses_the_sites_math_setup():

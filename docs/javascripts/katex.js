@@ -17,6 +17,8 @@ function renderMath(root) {
   fitDisplays(root);
   // KaTeX's fonts change the widths once they arrive: measure again then.
   document.fonts.ready.then(() => fitDisplays(root));
+  // Done, formulas KaTeX could not parse included: the browser test waits for this mark.
+  root.dataset.math = "typeset";
 }
 
 // A display formula a little wider than the column is set a little smaller, down to MIN_SCALE, so
