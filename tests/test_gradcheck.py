@@ -332,10 +332,11 @@ def test_directional_check_in_float32():
     "x, grad, error, match",
     [
         ({"W": np.ones(3)}, {"V": np.ones(3)}, ValueError, "no entry for parameter 'W'"),
-        ({"W": np.ones(3)}, {"W": np.ones(4)}, ValueError, r"grad\['W'\] must have the shape"),
-        ([np.ones(3)], [np.ones(3), np.ones(1)], ValueError, "must hold 1 arrays"),
-        ([np.ones(3)], {"W": np.ones(3)}, TypeError, "list of arrays"),
-        ({"W": np.array([1.0, np.inf])}, {"W": np.ones(2)}, ValueError, r"x\['W'\] must be finite"),
+        ({"W": np.ones(3)}, {"W": np.ones(4)}, ValueError, r"grad for W must have shape \(3,\)"),
+        ([np.ones(3)], [np.ones(3), np.ones(1)], ValueError, "must hold 1 entries like the parameters"),
+        ([np.ones(3)], {"W": np.ones(3)}, TypeError, "must be a list or tuple like the parameters"),
+        ({"W": np.array([1.0, np.inf])}, {"W": np.ones(2)}, ValueError, "W must be finite"),
+        ({"layers": [{"W": np.ones(2)}]}, {"layers": [{"dW": np.ones(3)}]}, ValueError, r"layers\[0\]\.W"),
     ],
 )
 def test_directional_check_names_bad_structures(x, grad, error, match):
@@ -432,3 +433,22 @@ def test_docstring_examples_run():
     modules = [importlib.import_module(f"nnref.gradcheck.{m.name}") for m in pkgutil.iter_modules(gradcheck.__path__)]
     results = [doctest.testmod(module, optionflags=doctest.ELLIPSIS) for module in [gradcheck, *modules]]
     assert sum(r.attempted for r in results) >= 10 and sum(r.failed for r in results) == 0
+
+
+def test_directional_check_takes_the_trees_check_gradients_takes():
+    """Nested dicts and lists, and PyTorch tensors, as check_gradients takes them: f sees tensors."""
+    import torch
+    rng = np.random.default_rng(0)
+    params = {"layers": [{"W": torch.tensor(rng.standard_normal((3, 2)))}, {"W": rng.standard_normal(3)}]}
+
+    def f(p):
+        assert isinstance(p["layers"][0]["W"], torch.Tensor)
+        return float((p["layers"][0]["W"] ** 3).sum()) + float(np.sum(np.sin(p["layers"][1]["W"])))
+
+    def grad(p):
+        return {"layers": [{"W": 3 * p["layers"][0]["W"] ** 2}, {"dW": np.cos(p["layers"][1]["W"])}]}
+
+    assert gradcheck.directional_check(f, grad, params).ok
+    assert not gradcheck.directional_check(
+        f, lambda p: {**grad(p), "layers": [grad(p)["layers"][0], {"W": 0 * p["layers"][1]["W"]}]}, params
+    ).ok

@@ -83,6 +83,7 @@ def test_the_wheel_holds_the_runtime_only_builds_without_warnings_and_works_inst
     ):
         assert needed in names
     assert "License-Expression: MIT" in metadata and f"Version: {nnref.__version__}" in metadata
+    assert "License-File: LICENSE" in metadata and f"nnref-{nnref.__version__}.dist-info/licenses/LICENSE" in names
     assert "Classifier: Programming Language :: Python :: 3 :: Only" in metadata
 
     site = tmp_path / "site"

@@ -2,62 +2,14 @@ r"""`directional_check`: the gradient of a model with many parameters along a fe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from nnref.gradcheck._steps import optimal_step
-from nnref.gradcheck._validate import _as_point, _check_rtol, _scalar
-
-
-def _structure(params, name: str) -> tuple[list, list[np.ndarray], Callable]:
-    """(labels, arrays, rebuild) for an array, a list/tuple of arrays or a dict of arrays.
-
-    labels are the dict's keys (in x's order), the list's positions, or None for a single array.
-    """
-    if isinstance(params, Mapping):
-        keys = list(params)
-        arrays = [_as_point(params[k], f"{name}[{k!r}]") for k in keys]
-        return keys, arrays, lambda arrs: dict(zip(keys, arrs))
-    if isinstance(params, (list, tuple)):
-        arrays = [_as_point(p, f"{name}[{i}]") for i, p in enumerate(params)]
-        return list(range(len(arrays))), arrays, lambda arrs: type(params)(arrs)
-    return None, [_as_point(params, name)], lambda arrs: arrs[0]
-
-
-def _grad_like(g, x, labels: list | None, arrays: list[np.ndarray]) -> list[np.ndarray]:
-    """The analytic gradient as arrays matching x's; dict keys may carry the notebook's 'd' prefix."""
-    if labels is None:
-        parts = [g]
-        labels = [None]
-    elif isinstance(x, Mapping):
-        if not isinstance(g, Mapping):
-            raise TypeError(f"grad must be (or return) a dict like x, got {type(g).__name__}")
-        parts = []
-        for k in labels:
-            for key in (k, f"d{k}"):
-                if key in g:
-                    parts.append(g[key])
-                    break
-            else:
-                raise ValueError(f"grad has no entry for parameter {k!r} (looked for {k!r} and 'd{k}')")
-    else:
-        if not isinstance(g, (list, tuple)):
-            raise TypeError(f"grad must be (or return) a list of arrays like x, got {type(g).__name__}")
-        if len(g) != len(arrays):
-            raise ValueError(f"grad must hold {len(arrays)} arrays like x, got {len(g)}")
-        parts = list(g)
-    out = []
-    for k, part, a in zip(labels, parts, arrays):
-        where = "grad" if k is None else f"grad[{k!r}]"
-        arr = np.asarray(part)
-        if arr.dtype.kind not in "fiub":
-            raise TypeError(f"{where} must be a real array, got dtype {arr.dtype}")
-        if arr.shape != a.shape:
-            raise ValueError(f"{where} must have the shape of x's entry {a.shape}, got {arr.shape}")
-        out.append(arr.astype(np.float64))
-    return out
+from nnref.gradcheck._tree import flatten_args, match_leaves
+from nnref.gradcheck._validate import _check_rtol, _scalar
 
 
 @dataclass
@@ -113,7 +65,8 @@ def directional_check(
         grad: the analytic gradient: a structure like x, or a callable returning one. For a dict,
             ``grad["W1"]`` or the notebook's ``grad["dW1"]`` is used for ``x["W1"]``; extra keys
             (``dA1``) are ignored.
-        x: an array, a list/tuple of arrays or a dict of arrays (a network's parameters).
+        x: an array, or nested dicts, lists and tuples of arrays (a network's parameters), named
+            and converted (PyTorch tensors, JAX arrays) exactly as `check_gradients` does.
         n_directions: how many directions (at least 1).
         seed: seed of the random directions.
         h: the step along v (default $\varepsilon^{1/3}\max(1, \max|x|)$, ε of the least
@@ -129,12 +82,15 @@ def directional_check(
         >>> directional_check(f, lambda p: {"dW": 2 * p["W"], "db": np.ones(2)}, params).ok
         True
     """
-    labels, arrays, rebuild = _structure(x, "x")
     if not isinstance(n_directions, (int, np.integer)) or n_directions < 1:
         raise ValueError(f"n_directions must be a positive integer, got {n_directions!r}")
-    if not arrays or sum(a.size for a in arrays) == 0:
-        raise ValueError("x must hold at least one parameter")
-    g_arrays = _grad_like(grad(rebuild([a.copy() for a in arrays])) if callable(grad) else grad, x, labels, arrays)
+    tree = flatten_args(f, (x,))  # the leaves named as check_gradients names them (W1, layers[0].W)
+    arrays = tree.arrays()
+
+    def rebuild(parts: list[np.ndarray]):
+        return tree.native(parts)[0]
+
+    g_arrays = match_leaves(grad(rebuild(tree.arrays())) if callable(grad) else grad, tree, "grad")
     coarsest = max((a.dtype for a in arrays), key=lambda d: np.finfo(d).eps)
     rtol = _check_rtol(rtol, coarsest)
     flat_x = np.concatenate([a.ravel().astype(np.float64) for a in arrays])
