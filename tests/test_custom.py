@@ -237,7 +237,7 @@ SLOW = [
     "*".join(f"(1 + z/{k})" for k in range(1, 31)),
     "(1 + z)**40/(1 + z**2)**20 + sqrt(1 + exp(z)**3)",
 ]
-BUDGET = 5.0
+BUDGET = 2.0  # short: every formula here would run far past any budget; what counts is that it stops
 
 
 @pytest.mark.parametrize("text", SLOW, ids=[t[:30] for t in SLOW])
