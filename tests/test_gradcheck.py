@@ -438,6 +438,7 @@ def test_docstring_examples_run():
 def test_directional_check_takes_the_trees_check_gradients_takes():
     """Nested dicts and lists, and PyTorch tensors, as check_gradients takes them: f sees tensors."""
     import torch
+
     rng = np.random.default_rng(0)
     params = {"layers": [{"W": torch.tensor(rng.standard_normal((3, 2)))}, {"W": rng.standard_normal(3)}]}
 
