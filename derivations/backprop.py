@@ -38,8 +38,8 @@ def identities() -> list[Identity]:
     g = sp.Function("g")
     for n, n_prev, m in SIZES:
         W, A, b, Z = _layer(n, n_prev, m)
-        # A generic downstream cost: J = (1/m) Σ_ij G_ij · Z_ij with symbols G (any dJ/dZ works:
-        # the chain rule is linear in it). Then dZ (of the sum over examples) is G.
+        # A generic downstream cost: J = (1/m) Σ_ij G_ij · Z_ij with symbols G (any downstream
+        # gradient works: the chain rule is linear in it). Then dZ = ∂(mJ)/∂Z is G.
         G = _matrix("G", n, m)
         J = sum(G[i, j] * Z[i, j] for i in range(n) for j in range(m)) / m
         dW = _entrywise(n, n_prev, (sp.diff(J, W[r, c]) for r in range(n) for c in range(n_prev)))
@@ -48,7 +48,7 @@ def identities() -> list[Identity]:
         dW_pairs.append((dW, G * A.T / m))
         db_pairs.append((db, _entrywise(n, 1, (sum(G[r, j] for j in range(m)) / m for r in range(n)))))
         dA_pairs.append((dA, W.T * G))
-        # The activation step: J = Σ H_ij g(Z_ij)  ->  ∂J/∂Z = H ⊙ g'(Z).
+        # The activation step, on a sum S = Σ H_ij g(Z_ij) with dA = H:  dZ = ∂S/∂Z = H ⊙ g'(Z).
         Zs = _matrix("Z", n, m)
         H = _matrix("H", n, m)
         J2 = sum(H[i, j] * g(Zs[i, j]) for i in range(n) for j in range(m))

@@ -1,4 +1,4 @@
-"""The fused gradients, derived: sigmoid + BCE gives dZ = A − Y, softmax + CE gives p − y.
+"""The fused gradients, derived: sigmoid + BCE gives dZ = A − Y, softmax + CE gives dZ = P − Y.
 
 Composing the output activation with its loss, the gradient with respect to the pre-activation
 collapses to a difference; SymPy derives it rather than the docs asserting it. The MLP trains
@@ -16,7 +16,7 @@ from derivations.symbols import y
 
 
 def identities() -> list[Identity]:
-    """sigmoid + BCE gives dZ = A − Y (with and without the cost's 1/m); softmax + CE gives p − y."""
+    """sigmoid + BCE gives dZ = A − Y, so ∂J/∂Z = (1/m)(A − Y) with the cost's 1/m; softmax + CE gives p − y."""
     a = 1 / (1 + sp.exp(-z))
     bce = -(y * sp.log(a) + (1 - y) * sp.log(1 - a))
     m = sp.Symbol("m", positive=True, integer=True)

@@ -7,9 +7,12 @@ This is the column-layout core. ``nnref.MLPClassifier`` and ``nnref.MLPRegressor
 any type, and they transpose once, on the way in.
 
 The output layer and the loss are fused where that is both proven and stabler: softmax with
-cross-entropy is trained through ``softmax_cross_entropy`` on the logits (dZ = (p − y)/m), and a
+cross-entropy is trained through ``softmax_cross_entropy`` on the logits (dZ = P − Y), and a
 sigmoid output with binary cross-entropy through ``binary_cross_entropy_with_logits``
-(dZ = (a − y)/m); both identities are derived in derivations/losses.py.
+(dZ = A − Y); both identities are derived in derivations/fused.py. As everywhere in nnref, dZ is
+the gradient of the *sum* of the per-example losses; the backward pass starts from the gradient of
+the mean cost, ∂J/∂Z = (1/m) dZ, which is what a loss's ``grad`` returns, so the weight gradients
+need no further 1/m.
 """
 
 from __future__ import annotations
@@ -254,18 +257,19 @@ class MLP:
 
     def _backward(self, out, cache, Y, params) -> dict[str, np.ndarray]:
         """Backpropagation from a forward pass's output and cache (so fit runs the forward once)."""
-        dZ = _losses.get(self._cost_loss()).grad(out, Y)  # 1/m included: gradient of the mean
+        # ∂J/∂Z, the gradient of the mean cost: (1/m) dZ, so dW and db below take no 1/m.
+        dJ_dZ = _losses.get(self._cost_loss()).grad(out, Y)
         grads = {}
         m = out.shape[1]
         for l in range(len(self.layers) - 1, 0, -1):
             A_prev, _ = cache[l - 1]
-            grads[f"W{l}"] = dZ @ A_prev.T
+            grads[f"W{l}"] = dJ_dZ @ A_prev.T
             if self.weight_decay:
                 grads[f"W{l}"] += (self.weight_decay / m) * params[f"W{l}"]
-            grads[f"b{l}"] = np.sum(dZ, axis=1, keepdims=True)
+            grads[f"b{l}"] = np.sum(dJ_dZ, axis=1, keepdims=True)
             if l > 1:
-                dA = params[f"W{l}"].T @ dZ
-                dZ = self._units[l - 2].vjp(cache[l - 2][1], dA)
+                dJ_dA = params[f"W{l}"].T @ dJ_dZ
+                dJ_dZ = self._units[l - 2].vjp(cache[l - 2][1], dJ_dA)
         return grads
 
     # ---- training --------------------------------------------------------------------------------

@@ -123,3 +123,34 @@ def test_worked_example_numbers_equal_a_hand_computation():
         # The page rounds to 6 decimals.
         assert np.all(np.abs(got - np.asarray(expected)) <= 5.000001e-7), f"{name}: page {got}, by hand {expected}"
     assert shown["J after"] < shown["J"]
+
+
+# dZ and dA (arrays with one column per example) are gradients of the *sum* of the losses, so they
+# never carry the 1/m (docs/learn/notation.md). These catch "dZ = (p − y)/m" and "dZ = \frac1m(...)";
+# a dZ that is itself multiplied by 1/m ("\frac1m\,dZ = ...") is the convention, not a breach.
+_ONE_OVER_M_ON_DZ = (
+    re.compile(r"(?<!\\,)(?<!m )\bd[ZA]\w*\s*=\s*\(.*\)\s*/\s*m\b"),
+    re.compile(r"(?<!\\,)(?<!m )\bd[ZA][\w^{}\[\]\\]*\s*=\s*\\[td]?frac\s*\{?1\}?\s*\{?m\}?"),
+)
+
+
+def _one_over_m_breaches(text: str) -> list[str]:
+    return [m.group(0) for pattern in _ONE_OVER_M_ON_DZ for m in pattern.finditer(text)]
+
+
+def test_the_one_convention_for_1_over_m_holds_everywhere():
+    assert _one_over_m_breaches("dZ = (p − y)/m") and _one_over_m_breaches(r"$dZ^{[L]} = \frac{1}{m}(A - Y)$")
+    assert not _one_over_m_breaches(r"$\partial J / \partial Z = \frac1m\,dZ^{[L]} = \frac1m(A - Y)$")
+    root = build.ROOT
+    files = [root / "README.md"] + [
+        path
+        for folder in ("docs", "learn", "nnref", "derivations", "bench", "scripts")
+        for path in sorted((root / folder).rglob("*"))
+        if path.suffix in (".md", ".py", ".ipynb")
+    ]
+    breaches = {
+        path.relative_to(root).as_posix(): found
+        for path in files
+        if (found := _one_over_m_breaches(path.read_text(encoding="utf-8")))
+    }
+    assert not breaches, f"dZ/dA written with the 1/m (see docs/learn/notation.md): {breaches}"

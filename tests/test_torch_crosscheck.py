@@ -557,7 +557,7 @@ def test_mlp_gradients_match_a_torch_network(case):
     if model.loss == "softmax_cross_entropy":
         cost = F.cross_entropy(Z.T, torch.tensor(y), reduction="mean")
     elif model.loss == "binary_cross_entropy":
-        # The unfused form, sigmoid then BCE on probabilities: checks nnref's fused dZ = (a − y)/m too.
+        # The unfused form, sigmoid then BCE on probabilities: checks nnref's fused ∂J/∂Z = (A − Y)/m too.
         cost = F.binary_cross_entropy(torch.sigmoid(Z), torch.tensor(y, dtype=DTYPE).reshape(1, m), reduction="mean")
     else:
         cost = _torch_loss_sum(model.loss, Z, torch.tensor(y, dtype=DTYPE), L.get(model.loss).params) / m

@@ -209,7 +209,7 @@ def _training_section(args, train) -> str:
         return "Not measured in this run.\n"
     s, m = train["step"], train["m"]
     labels = {
-        "numpy": "hand-written NumPy (Z = W@A + b, relu, fused softmax-CE (p − y)/m, backprop, in-place update)",
+        "numpy": "hand-written NumPy (Z = W@A + b, relu, fused softmax-CE ∂J/∂Z = (P − Y)/m, backprop, in-place update)",
         "nnref": "nnref: `MLP._gradients(X, Y)` + update (the step inside `fit`)",
         "nnref_public": "nnref: `MLP.gradients(X, y)` + update (validates X and y every call)",
         "nnref_fit": "nnref: `MLP.fit(X, y)` with `epochs=1`, `optimizer='gd'` (one step, plus fit's checks)",

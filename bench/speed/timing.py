@@ -175,15 +175,17 @@ def _numpy_step(P: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, lr: floa
     A2 = np.maximum(Z2, 0)
     Z3 = P["W3"] @ A2 + P["b3"]
     E = np.exp(Z3 - Z3.max(axis=0, keepdims=True))
-    dZ3 = (E / E.sum(axis=0, keepdims=True) - Y) / m  # softmax-CE fused: (p - y)/m
-    dW3 = dZ3 @ A2.T
-    db3 = dZ3.sum(axis=1, keepdims=True)
-    dZ2 = (P["W3"].T @ dZ3) * (Z2 > 0)
-    dW2 = dZ2 @ A1.T
-    db2 = dZ2.sum(axis=1, keepdims=True)
-    dZ1 = (P["W2"].T @ dZ2) * (Z1 > 0)
-    dW1 = dZ1 @ X.T
-    db1 = dZ1.sum(axis=1, keepdims=True)
+    # Gradients of the mean cost J, as nnref.MLP computes them: ∂J/∂Z3 = (P − Y)/m (softmax-CE
+    # fused), so the weight gradients take no further 1/m.
+    dJ_dZ3 = (E / E.sum(axis=0, keepdims=True) - Y) / m
+    dW3 = dJ_dZ3 @ A2.T
+    db3 = dJ_dZ3.sum(axis=1, keepdims=True)
+    dJ_dZ2 = (P["W3"].T @ dJ_dZ3) * (Z2 > 0)
+    dW2 = dJ_dZ2 @ A1.T
+    db2 = dJ_dZ2.sum(axis=1, keepdims=True)
+    dJ_dZ1 = (P["W2"].T @ dJ_dZ2) * (Z1 > 0)
+    dW1 = dJ_dZ1 @ X.T
+    db1 = dJ_dZ1.sum(axis=1, keepdims=True)
     for key, grad in (("W1", dW1), ("b1", db1), ("W2", dW2), ("b2", db2), ("W3", dW3), ("b3", db3)):
         P[key] -= lr * grad
 
