@@ -11,6 +11,7 @@ runtime hands a kernel on a large array) by bench.speed's interleaved median of 
 from __future__ import annotations
 
 import argparse
+import inspect
 import statistics
 from pathlib import Path
 
@@ -59,36 +60,40 @@ def rows(repeats: int, min_time: float) -> list[tuple[str, str, float, float, fl
                 repeats,
                 min_time,
             )
-            out.append((entry.name, which, times["bare"], times["guard"], times["where"]))
+            printed = "special_values" in inspect.getsource(guarded)
+            out.append((entry.name, which, times["bare"], times["guard"], times["where"], printed))
     return out
 
 
 def page(table: list[tuple[str, str, float, float, float]]) -> str:
     lines = [
         HEADER,
-        "| activation | | without a guard | with `special_values` | with `where(isnan(z), z, …)` |",
+        "| activation | | without a guard | as generated | with `where(isnan(z), z, …)` |",
         "|---|---|---|---|---|",
     ]
-    for name, which, bare, guard, where in table:
+    for name, which, bare, guard, where, guarded in table:
         label = "f" if which == "f" else "f′"
+        mark = "" if guarded else " (no guard needed)"
         if bare < NO_WORK:  # returns z itself or a constant: there is no work to compare with
             lines.append(
-                f"| {name} | {label} | (returns z or a constant) | {guard * 1e6:.1f} µs | {where * 1e6:.1f} µs |"
+                f"| {name} | {label} | (returns z or a constant) | {guard * 1e6:.1f} µs{mark} | {where * 1e6:.1f} µs |"
             )
             continue
         lines.append(
-            f"| {name} | {label} | {bare * 1e6:.1f} µs | {guard * 1e6:.1f} µs ({guard / bare - 1:+.0%}) | "
+            f"| {name} | {label} | {bare * 1e6:.1f} µs | {guard * 1e6:.1f} µs ({guard / bare - 1:+.0%}){mark} | "
             f"{where * 1e6:.1f} µs ({where / bare - 1:+.0%}) |"
         )
-    working = [row for row in table if row[2] >= NO_WORK]
-    guard = statistics.median(g / b - 1 for _, _, b, g, _ in working)
-    where = statistics.median(w / b - 1 for _, _, b, _, w in working)
+    working = [row for row in table if row[2] >= NO_WORK and row[5]]
+    guard = statistics.median(g / b - 1 for _, _, b, g, _, _ in working)
+    where = statistics.median(w / b - 1 for _, _, b, _, w, _ in working)
     worst = max(working, key=lambda row: row[3] / row[2])
+    free = sum(1 for row in table if not row[5])
     lines.append(
-        f"\nMedian over the {len(working)} rows that compute something: the guard adds {guard:+.0%}, "
+        f"\n{free} of the {len(table)} functions need no guard (`nnref derive` ran their code on NaN and ±∞). "
+        f"Median over the {len(working)} guarded rows that compute something: the guard adds {guard:+.0%}, "
         f"`where(isnan(z), z, …)` {where:+.0%}. The guard costs most, relatively, on the cheapest function "
         f"({worst[0]} {'f' if worst[1] == 'f' else 'f′'}: {worst[3] / worst[2] - 1:+.0%}), and about one "
-        f"pass over z ({table[0][3] * 1e6:.1f} µs, identity's f) in absolute terms. One block of "
+        f"pass over z ({table[1][3] * 1e6:.1f} µs, identity's f′, a constant) in absolute terms. One block of "
         f"{BLOCK:,} float64 elements; each figure is the median of interleaved repeats on a shared machine, "
         "so differences of a few per cent are noise.\n"
     )

@@ -8,7 +8,25 @@ activation or a derivative. They are verified against mpmath like everything els
 from __future__ import annotations
 
 import numpy as np
-import scipy.special
+
+
+class _LazySciPy:
+    """``scipy``, with ``scipy.special`` imported on first use rather than at import.
+
+    Importing scipy.special takes about 150 ms (its array-API layer pulls in numpy.f2py), which
+    importing the activations would otherwise pay before relu or tanh ever runs. The generated
+    modules and the primitives below call ``scipy.special.NAME`` through this object; after the
+    first call it costs one attribute look-up.
+    """
+
+    @property
+    def special(self):
+        import scipy.special
+
+        return scipy.special
+
+
+scipy = _LazySciPy()
 
 _SPLITTER = 134217729.0  # 2**27 + 1: Veltkamp's constant for float64
 _INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2*pi), correctly rounded
@@ -169,7 +187,8 @@ def special_values(z, value, at_minus_inf, at_plus_inf):
     r"""``value`` (computed from z) with the IEEE special inputs made right: NaN where z is NaN, and
     the mathematical limit where z is ±inf (``None``: the computed value is kept).
 
-    Every generated activation function returns through this. Formulas that are right for every
+    A generated result returns through this unless `nnref derive` found that its code already gets
+    NaN and ±inf right without it (derivations/codegen.py, ``_right_unguarded``). Formulas that are right for every
     finite z can still meet inf·0 or inf/inf at ±inf (silu's z·σ(z) at −inf), and a piecewise form
     maps NaN to its last branch, because every comparison with NaN is False (relu's
     where(z > 0, 1, 0) gave relu'(NaN) = 0). One pass (``isfinite(z).all()``) finds the usual case,

@@ -98,6 +98,24 @@ def test_import_nnref_does_not_import_sympy():
     assert done.returncode == 0, f"import nnref pulled in: {done.stdout} {done.stderr}"
 
 
+def test_import_nnref_activations_leaves_scipy_until_it_is_used():
+    """scipy.special costs more than the rest of the import together (its array-API layer loads
+    numpy.f2py): relu and tanh never need it, gelu's primitives load it on first use."""
+    code = (
+        "import sys, numpy as np, nnref.activations as A;"
+        "before = sorted(m for m in sys.modules if m.split('.')[0] == 'scipy');"
+        "A.get('relu').f_df(np.linspace(-3, 3, 7)); A.get('tanh').f_df(np.linspace(-3, 3, 7));"
+        "after_relu = 'scipy.special' in sys.modules;"
+        "y = A.get('gelu').f(np.linspace(-3, 3, 7));"
+        "print(before, after_relu, 'scipy.special' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "False", "True"], (
+        f"scipy modules (at import, after relu, after gelu): {done.stdout}"
+    )
+
+
 def test_generated_modules_import_only_numpy_scipy_and_primitives():
     for path in (ROOT / "nnref" / "_generated").glob("*.py"):
         imports = [line for line in path.read_text().splitlines() if line.startswith(("import ", "from "))]

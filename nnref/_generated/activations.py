@@ -4,9 +4,9 @@
 """Elementwise activations f, f' and f'' as printed from their SymPy stable forms."""
 
 import numpy
-import scipy.special
 
 import nnref._primitives
+from nnref._primitives import scipy  # scipy.special is imported on first use
 
 
 def identity_f(z):
@@ -14,7 +14,7 @@ def identity_f(z):
 
     Textbook (SymPy): z
     """
-    return nnref._primitives.special_values(z, z, -numpy.inf, numpy.inf)
+    return z
 
 
 def identity_df(z):
@@ -36,7 +36,7 @@ def identity_d2f(z):
 def identity_f_df(z):
     r"""identity: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (nnref._primitives.special_values(z, z, -numpy.inf, numpy.inf), nnref._primitives.special_values(z, 1, 1, 1))
+    return (z, nnref._primitives.special_values(z, 1, 1, 1))
 
 
 def step_f(z):
@@ -84,7 +84,7 @@ def sigmoid_f(z):
     Textbook (SymPy): 1/(1 + exp(-z))
     Computed as:      sigmoid(z)
     """
-    return nnref._primitives.special_values(z, scipy.special.expit(z), 0, 1)
+    return scipy.special.expit(z)
 
 
 def sigmoid_df(z):
@@ -93,7 +93,7 @@ def sigmoid_df(z):
     Textbook (SymPy): exp(-z)/(1 + exp(-z))**2
     Computed as:      sigmoid(-z)*sigmoid(z)
     """
-    return nnref._primitives.special_values(z, scipy.special.expit(-z)*scipy.special.expit(z), 0, 0)
+    return scipy.special.expit(-z)*scipy.special.expit(z)
 
 
 def sigmoid_d2f(z):
@@ -102,14 +102,14 @@ def sigmoid_d2f(z):
     Textbook (SymPy): -exp(-z)/(1 + exp(-z))**2 + 2*exp(-2*z)/(1 + exp(-z))**3
     Computed as:      -tanh(z/2)*sigmoid(-z)*sigmoid(z)
     """
-    return nnref._primitives.special_values(z, -numpy.tanh(z*0.5)*scipy.special.expit(-z)*scipy.special.expit(z), 0, 0)
+    return -numpy.tanh(z*0.5)*scipy.special.expit(-z)*scipy.special.expit(z)
 
 
 def sigmoid_f_df(z):
     r"""sigmoid: f(z) and f'(z) together, sharing their common subexpressions.
     """
     sigmoid0 = scipy.special.expit(z)
-    return (nnref._primitives.special_values(z, sigmoid0, 0, 1), nnref._primitives.special_values(z, scipy.special.expit(-z)*sigmoid0, 0, 0))
+    return (sigmoid0, scipy.special.expit(-z)*sigmoid0)
 
 
 def tanh_f(z):
@@ -117,7 +117,7 @@ def tanh_f(z):
 
     Textbook (SymPy): tanh(z)
     """
-    return nnref._primitives.special_values(z, numpy.tanh(z), -1, 1)
+    return numpy.tanh(z)
 
 
 def tanh_df(z):
@@ -151,7 +151,7 @@ def relu_f(z):
 
     At kinks: relu'(0) = 0. SymPy's diff gives Heaviside(z), which is 1/2 at 0; the code uses Heaviside(z, 0).
     """
-    return nnref._primitives.special_values(z, numpy.maximum(z, 0), 0, numpy.inf)
+    return numpy.maximum(z, 0)
 
 
 def relu_df(z):
@@ -179,7 +179,7 @@ def relu_d2f(z):
 def relu_f_df(z):
     r"""relu: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (nnref._primitives.special_values(z, numpy.maximum(z, 0), 0, numpy.inf), nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0, 0.0), 0, 1))
+    return (numpy.maximum(z, 0), nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0, 0.0), 0, 1))
 
 
 def leaky_relu_f(z, alpha=0.01):
@@ -189,7 +189,7 @@ def leaky_relu_f(z, alpha=0.01):
 
     At kinks: leaky_relu'(0) = alpha (the left derivative).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), z, alpha*z), -numpy.inf, numpy.inf)
+    return numpy.where(numpy.greater(z, 0), z, alpha*z)
 
 
 def leaky_relu_df(z, alpha=0.01):
@@ -216,7 +216,7 @@ def leaky_relu_f_df(z, alpha=0.01):
     r"""leaky_relu: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.greater(z, 0)
-    return (nnref._primitives.special_values(z, numpy.where(t0, z, alpha*z), -numpy.inf, numpy.inf), nnref._primitives.special_values(z, numpy.where(t0, 1.0, alpha), alpha, 1))
+    return (numpy.where(t0, z, alpha*z), nnref._primitives.special_values(z, numpy.where(t0, 1.0, alpha), alpha, 1))
 
 
 def elu_f(z, alpha=1.0):
@@ -227,7 +227,7 @@ def elu_f(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(z, 0))), -alpha, numpy.inf)
+    return numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(z, 0)))
 
 
 def elu_df(z, alpha=1.0):
@@ -238,7 +238,7 @@ def elu_df(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0, alpha*numpy.exp(numpy.minimum(z, 0))), 0, 1)
+    return numpy.where(numpy.greater(z, 0), 1.0, alpha*numpy.exp(numpy.minimum(z, 0)))
 
 
 def elu_d2f(z, alpha=1.0):
@@ -249,7 +249,7 @@ def elu_d2f(z, alpha=1.0):
 
     At kinks: elu'(0) = alpha (the left derivative; both sides agree when alpha = 1).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 0.0, alpha*numpy.exp(numpy.minimum(z, 0))), 0, 0)
+    return numpy.where(numpy.greater(z, 0), 0.0, alpha*numpy.exp(numpy.minimum(z, 0)))
 
 
 def elu_f_df(z, alpha=1.0):
@@ -257,7 +257,7 @@ def elu_f_df(z, alpha=1.0):
     """
     t0 = numpy.minimum(z, 0)
     t1 = numpy.greater(z, 0)
-    return (nnref._primitives.special_values(z, numpy.where(t1, z, alpha*numpy.expm1(t0)), -alpha, numpy.inf), nnref._primitives.special_values(z, numpy.where(t1, 1.0, alpha*numpy.exp(t0)), 0, 1))
+    return (numpy.where(t1, z, alpha*numpy.expm1(t0)), numpy.where(t1, 1.0, alpha*numpy.exp(t0)))
 
 
 def selu_f(z):
@@ -268,7 +268,7 @@ def selu_f(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), z*1.0507009873554805, numpy.expm1(numpy.minimum(z, 0))*1.7580993408473768), -1.7580993408473768, numpy.inf)
+    return numpy.where(numpy.greater(z, 0), z*1.0507009873554805, numpy.expm1(numpy.minimum(z, 0))*1.7580993408473768)
 
 
 def selu_df(z):
@@ -279,7 +279,7 @@ def selu_df(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 1.0507009873554805, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768), 0, 1.0507009873554805)
+    return numpy.where(numpy.greater(z, 0), 1.0507009873554805, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768)
 
 
 def selu_d2f(z):
@@ -290,7 +290,7 @@ def selu_d2f(z):
 
     At kinks: selu'(0) = λα (the left derivative).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.greater(z, 0), 0.0, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768), 0, 0)
+    return numpy.where(numpy.greater(z, 0), 0.0, numpy.exp(numpy.minimum(z, 0))*1.7580993408473768)
 
 
 def selu_f_df(z):
@@ -298,7 +298,7 @@ def selu_f_df(z):
     """
     t0 = numpy.minimum(z, 0)
     t1 = numpy.greater(z, 0)
-    return (nnref._primitives.special_values(z, numpy.where(t1, z*1.0507009873554805, numpy.expm1(t0)*1.7580993408473768), -1.7580993408473768, numpy.inf), nnref._primitives.special_values(z, numpy.where(t1, 1.0507009873554805, numpy.exp(t0)*1.7580993408473768), 0, 1.0507009873554805))
+    return (numpy.where(t1, z*1.0507009873554805, numpy.expm1(t0)*1.7580993408473768), numpy.where(t1, 1.0507009873554805, numpy.exp(t0)*1.7580993408473768))
 
 
 def softplus_f(z):
@@ -307,7 +307,7 @@ def softplus_f(z):
     Textbook (SymPy): log(exp(z) + 1)
     Computed as:      softplus(z)
     """
-    return nnref._primitives.special_values(z, numpy.logaddexp(0, z), 0, numpy.inf)
+    return numpy.logaddexp(0, z)
 
 
 def softplus_df(z):
@@ -316,7 +316,7 @@ def softplus_df(z):
     Textbook (SymPy): exp(z)/(exp(z) + 1)
     Computed as:      sigmoid(z)
     """
-    return nnref._primitives.special_values(z, scipy.special.expit(z), 0, 1)
+    return scipy.special.expit(z)
 
 
 def softplus_d2f(z):
@@ -325,13 +325,13 @@ def softplus_d2f(z):
     Textbook (SymPy): exp(z)/(exp(z) + 1) - exp(2*z)/(exp(z) + 1)**2
     Computed as:      sigmoid(-z)*sigmoid(z)
     """
-    return nnref._primitives.special_values(z, scipy.special.expit(-z)*scipy.special.expit(z), 0, 0)
+    return scipy.special.expit(-z)*scipy.special.expit(z)
 
 
 def softplus_f_df(z):
     r"""softplus: f(z) and f'(z) together, sharing their common subexpressions.
     """
-    return (nnref._primitives.special_values(z, numpy.logaddexp(0, z), 0, numpy.inf), nnref._primitives.special_values(z, scipy.special.expit(z), 0, 1))
+    return (numpy.logaddexp(0, z), scipy.special.expit(z))
 
 
 def softsign_f(z):
@@ -352,7 +352,7 @@ def softsign_df(z):
 
     At kinks: softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.
     """
-    return nnref._primitives.special_values(z, 1/(numpy.abs(z) + 1)**2, 0, 0)
+    return 1/(numpy.abs(z) + 1)**2
 
 
 def softsign_d2f(z):
@@ -363,14 +363,14 @@ def softsign_d2f(z):
 
     At kinks: softsign''(0) = 0 (sign(0) = 0); f and f' are continuous, f' has a corner and f'' jumps at 0.
     """
-    return nnref._primitives.special_values(z, -numpy.sign(z)*2/(numpy.abs(z) + 1)**3, 0, 0)
+    return -numpy.sign(z)*2/(numpy.abs(z) + 1)**3
 
 
 def softsign_f_df(z):
     r"""softsign: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = numpy.abs(z) + 1
-    return (nnref._primitives.special_values(z, z/t0, -1, 1), nnref._primitives.special_values(z, 1/t0**2, 0, 0))
+    return (nnref._primitives.special_values(z, z/t0, -1, 1), 1/t0**2)
 
 
 #: c_1 … c_30 of the Taylor polynomial about the zero z0 = -0.7517915246935645 (derivations/taylor.py)
@@ -513,7 +513,7 @@ def gelu_tanh_d2f(z):
     t4 = t3**2
     sigmoid0 = scipy.special.expit(t1)
     sigmoid1 = scipy.special.expit(-t1)
-    return nnref._primitives.special_values(z, t0*t4*sigmoid1**2*sigmoid0*2.5464790894703255 - t0*t4*sigmoid1*sigmoid0**2*2.5464790894703255 + t2*sigmoid1*sigmoid0*0.42812889763560147 + t3*sigmoid1*sigmoid0*3.1915382432114616, 0, 0)
+    return t0*t4*sigmoid1**2*sigmoid0*2.5464790894703255 - t0*t4*sigmoid1*sigmoid0**2*2.5464790894703255 + t2*sigmoid1*sigmoid0*0.42812889763560147 + t3*sigmoid1*sigmoid0*3.1915382432114616
 
 
 def gelu_tanh_f_df(z):
@@ -679,7 +679,7 @@ def hard_sigmoid_f(z):
 
     At kinks: hard_sigmoid'(±3) = 0 (the outer slope), as in PyTorch.
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z + 3)*0.16666666666666666)), 0, 1)
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z + 3)*0.16666666666666666))
 
 
 def hard_sigmoid_df(z):
@@ -707,7 +707,7 @@ def hard_sigmoid_f_df(z):
     """
     t0 = numpy.less_equal(z, -3)
     t1 = numpy.greater_equal(z, 3)
-    return (nnref._primitives.special_values(z, numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z + 3)*0.16666666666666666)), 0, 1), nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 0.16666666666666666), 0, 0))
+    return (numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z + 3)*0.16666666666666666)), nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 0.16666666666666666), 0, 0))
 
 
 def hard_tanh_f(z):
@@ -717,7 +717,7 @@ def hard_tanh_f(z):
 
     At kinks: hard_tanh'(±1) = 0 (the outer slope), as in PyTorch.
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.less_equal(z, -1), -1.0, numpy.where(numpy.greater_equal(z, 1), 1.0, z)), -1, 1)
+    return numpy.where(numpy.less_equal(z, -1), -1.0, numpy.where(numpy.greater_equal(z, 1), 1.0, z))
 
 
 def hard_tanh_df(z):
@@ -745,7 +745,7 @@ def hard_tanh_f_df(z):
     """
     t0 = numpy.less_equal(z, -1)
     t1 = numpy.greater_equal(z, 1)
-    return (nnref._primitives.special_values(z, numpy.where(t0, -1.0, numpy.where(t1, 1.0, z)), -1, 1), nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 1.0), 0, 0))
+    return (numpy.where(t0, -1.0, numpy.where(t1, 1.0, z)), nnref._primitives.special_values(z, numpy.where(numpy.logical_or.reduce((t0,t1)), 0.0, 1.0), 0, 0))
 
 
 def hard_swish_f(z):
@@ -755,7 +755,7 @@ def hard_swish_f(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), z, z*(z + 3)*0.16666666666666666)), 0, numpy.inf)
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), z, z*(z + 3)*0.16666666666666666))
 
 
 def hard_swish_df(z):
@@ -766,7 +766,7 @@ def hard_swish_df(z):
 
     At kinks: hard_swish'(−3) = 0 and hard_swish'(3) = 1 (the outer slopes); f' jumps at 3 (1.5 → 1).
     """
-    return nnref._primitives.special_values(z, numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z*2 + 3)*0.16666666666666666)), 0, 1)
+    return numpy.where(numpy.less_equal(z, -3), 0.0, numpy.where(numpy.greater_equal(z, 3), 1.0, (z*2 + 3)*0.16666666666666666))
 
 
 def hard_swish_d2f(z):
@@ -784,7 +784,7 @@ def hard_swish_f_df(z):
     """
     t0 = numpy.less_equal(z, -3)
     t1 = numpy.greater_equal(z, 3)
-    return (nnref._primitives.special_values(z, numpy.where(t0, 0.0, numpy.where(t1, z, z*(z + 3)*0.16666666666666666)), 0, numpy.inf), nnref._primitives.special_values(z, numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z*2 + 3)*0.16666666666666666)), 0, 1))
+    return (numpy.where(t0, 0.0, numpy.where(t1, z, z*(z + 3)*0.16666666666666666)), numpy.where(t0, 0.0, numpy.where(t1, 1.0, (z*2 + 3)*0.16666666666666666)))
 
 
 def log_sigmoid_f(z):
@@ -793,7 +793,7 @@ def log_sigmoid_f(z):
     Textbook (SymPy): log(1/(1 + exp(-z)))
     Computed as:      -softplus(-z)
     """
-    return nnref._primitives.special_values(z, -numpy.logaddexp(0, -z), -numpy.inf, 0)
+    return -numpy.logaddexp(0, -z)
 
 
 def log_sigmoid_df(z):
@@ -802,7 +802,7 @@ def log_sigmoid_df(z):
     Textbook (SymPy): exp(-z)/(1 + exp(-z))
     Computed as:      sigmoid(-z)
     """
-    return nnref._primitives.special_values(z, scipy.special.expit(-z), 1, 0)
+    return scipy.special.expit(-z)
 
 
 def log_sigmoid_d2f(z):
@@ -811,14 +811,14 @@ def log_sigmoid_d2f(z):
     Textbook (SymPy): -exp(-z)/(1 + exp(-z)) + exp(-2*z)/(1 + exp(-z))**2
     Computed as:      -sigmoid(-z)*sigmoid(z)
     """
-    return nnref._primitives.special_values(z, -scipy.special.expit(-z)*scipy.special.expit(z), 0, 0)
+    return -scipy.special.expit(-z)*scipy.special.expit(z)
 
 
 def log_sigmoid_f_df(z):
     r"""log_sigmoid: f(z) and f'(z) together, sharing their common subexpressions.
     """
     t0 = -z
-    return (nnref._primitives.special_values(z, -numpy.logaddexp(0, t0), -numpy.inf, 0), nnref._primitives.special_values(z, scipy.special.expit(t0), 1, 0))
+    return (-numpy.logaddexp(0, t0), scipy.special.expit(t0))
 
 
 #: Metadata the runtime needs without SymPy: parameters (all must be > 0), kinks, ULP bounds.

@@ -7,9 +7,9 @@ nnref.losses sums them over units, averages over the m examples (columns) and di
 gradient by m, so that it is the exact gradient of the returned cost."""
 
 import numpy
-import scipy.special
 
 import nnref._primitives
+from nnref._primitives import scipy  # scipy.special is imported on first use
 
 
 def mse_value(y_hat, y):
