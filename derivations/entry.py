@@ -220,9 +220,15 @@ class Activation:
     def jumps(self) -> tuple[float, ...]:
         """The kinks where f itself jumps (the step's 0): there even f's value is a convention."""
         f = self.f.subs({s: sp.nsimplify(v) for s, v in zip(self.symbols.values(), self.params.values())})
-        return tuple(
-            k for k in self.kinks if sp.limit(f, z, sp.nsimplify(k), "-") != sp.limit(f, z, sp.nsimplify(k), "+")
-        )
+        # f exactly at 10^-30 on either side: a continuous f moves by about that much, a jump by its
+        # height. (SymPy's one-sided limit is no help here: it raises inside Min/Max, and it gives
+        # 1/2 from both sides of Heaviside(z) rewritten as a Piecewise, where the step jumps 0 → 1.)
+        eps = sp.Rational(1, 10**30)
+
+        def side(k, sign):
+            return sp.N(f.subs(z, sp.nsimplify(k) + sign * eps), 50)
+
+        return tuple(k for k in self.kinks if abs(side(k, 1) - side(k, -1)) > sp.Rational(1, 10**20))
 
     def kink_points(self, which: str) -> tuple[float, ...]:
         """Inputs left out of a measurement of ``which``: at a kink f' (and at a jump, f) is a

@@ -121,7 +121,12 @@ def prove_equal(textbook: sp.Expr, stable: sp.Expr, note: str = "", var: sp.Symb
         )
     ok, branches, points = _prove_piecewise(diff, var)
     if points:
-        where = ", ".join(str(pt) for pt in points)
+        # One kink may come as both 1 and 1.0 (a float in the printed code's Eq): name it once,
+        # exactly where the exact form is at hand.
+        unique: dict[float, sp.Expr] = {}
+        for pt in sorted(points, key=lambda pt: (float(pt), isinstance(pt, sp.Float))):
+            unique.setdefault(float(pt), pt)
+        where = ", ".join(str(pt) for pt in unique.values())
         note = (
             note + " " if note else ""
         ) + f"Equal for every {var} except {where}, where the value is the documented convention."
