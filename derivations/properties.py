@@ -77,11 +77,21 @@ def _branch_near(expr: sp.Expr, point, side: str) -> sp.Expr:
         return expr
     if point == sp.oo:
         probe = sp.Interval.open(sp.Integer(10) ** 9, sp.oo)
+        inside = (sp.Integer(10) ** 9 + 1, sp.Integer(10) ** 300)
     elif point == -sp.oo:
         probe = sp.Interval.open(-sp.oo, -(sp.Integer(10) ** 9))
+        inside = (-(sp.Integer(10) ** 9) - 1, -(sp.Integer(10) ** 300))
     else:
         eps = sp.Rational(1, 10**9)
         probe = sp.Interval.open(point, point + eps) if side == "+" else sp.Interval.open(point - eps, point)
+        inside = (probe.left + eps / 1000, probe.right - eps / 1000)
+    # Fast: the first condition true at points inside the probe, each condition decided by
+    # substitution (an as_set per condition solved inequalities for seconds per call).
+    decided = [[cond if cond is sp.true else cond.subs(z, x) for x in inside] for _, cond in expr.args]
+    if all(v in (sp.true, sp.false) for values in decided for v in values):
+        for (value, _), values in zip(expr.args, decided):
+            if all(v is sp.true for v in values):
+                return value
     taken = sp.S.EmptySet
     for value, cond in expr.args:
         region = (sp.S.Reals if cond is sp.true else cond.as_set()) - taken
