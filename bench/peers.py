@@ -56,8 +56,8 @@ def torch_pair(twin, params: dict, target=None):
 
 def torch_derivatives(twin, params: dict, dtype=np.float32):
     """(f, f', f'') on NumPy arrays of ``dtype``, computed by PyTorch in that dtype: f' by autograd
-    of sum(f) (or the twin's own torch_df), f'' by autograd of sum(f') (double backward). None for
-    f'' where PyTorch cannot differentiate its own backward."""
+    of sum(f) (or the twin's own torch_df), f'' by autograd of sum(f') (double backward), which raises
+    RuntimeError where PyTorch cannot differentiate its own backward (hardsigmoid's)."""
     scope = _torch()
     torch = scope["torch"]
 

@@ -285,14 +285,11 @@ ENTRIES: tuple[Activation, ...] = (
         f=z / 2 * (1 + sp.erf(z / sp.sqrt(2))),
         stable=xncdf(z),
         saturate=40.0,
+        dense=((-1.6, -1.2),),
         ulp_bounds={
             "f": (
-                6.0,
-                "SciPy's erfcx carries up to 2.4 ULP; with exp(-z²/2) and three products the measured worst is 5.6 ULP near z = -1.45.",
-            ),
-            "d2f": (
-                400.0,
-                "f'' = (2 - z²)φ(z): for z > 37 φ(z) is subnormal, so its product loses digits; measured 306 ULP at z = 37.8.",
+                7.0,
+                "SciPy's erfcx is itself off by up to 5.1 ULP on [-6, -0.5] (and erfc by up to 15, which is why the left tail uses erfcx); with exp(-z²/2) and three products the worst is 6.7 ULP at z = -1.366 on a grid of step 0.002 (6.0 at z = -1.573 here). An erfcx accurate to 1 ULP would bring it within 4.",
             ),
         },
         summary="z·Φ(z), Φ the standard normal CDF: weighs z by how likely a standard normal is below it.",
@@ -306,7 +303,7 @@ ENTRIES: tuple[Activation, ...] = (
                 "f": (
                     "torch computes z(1 + erf(z/√2))/2: 1 + erf cancels in the left tail and is 0 below z ≈ "
                     "-8.37, so gelu = -0.0 where it is -1e-17 … -1e-300 (9.0e15 ULP at z = -18.9, where f = "
-                    "-1.08e-78); nnref ≤ 4.7 ULP (its recorded bound is 6)."
+                    "-1.08e-78); nnref within its recorded bound of 7 ULP."
                 ),
                 "df": (
                     "torch's backward Φ(z) + zφ(z) cancels in the left tail: 1.1e14 ULP at z = -8.4 "
@@ -371,12 +368,9 @@ ENTRIES: tuple[Activation, ...] = (
         numpy_df="special.expit(z) * (1 + z * special.expit(-z))",
         f=z / (1 + sp.exp(-z)),
         stable=z * sigmoid(z),
-        ulp_bounds={
-            "d2f": (
-                1500.0,
-                "f'' has interior zeros at z ≈ ±2.3994, where the closed form cancels (1.2e3 ULP measured); only f' is patched.",
-            )
-        },
+        # z(σ(−z) − σ(z)) cancels near 0 and beside the zeros of f'' (5.7 ULP at z = −4.58); σ(−z) − σ(z)
+        # is −tanh(z/2) exactly, and the zeros at ±2.3994 are Taylor-patched.
+        stable_d2f=sigmoid(z) * sigmoid(-z) * (2 - z * sp.tanh(z / 2)),
         summary="z·σ(z): smooth, non-monotonic, with a global minimum at z ≈ −1.2785.",
         reference="Elfwing, Uchibe & Doya (2018); Ramachandran, Zoph & Le (2017)",
         expected=Expected(nonlinear=True, monotonic=False, c1=True, bounded=False, zero_centred=True, saturating=True),
@@ -403,9 +397,9 @@ ENTRIES: tuple[Activation, ...] = (
         stable=z * tanh(softplus(z)),
         ulp_bounds={
             "d2f": (
-                60.0,
-                "f'' has interior zeros and, for large z, sums terms of opposite sign (45.6 ULP measured at z = 33.4); only f' is patched.",
-            )
+                10.0,
+                "f'' = sech²(softplus z)σ(z)(2 − 2zσ(z)tanh(softplus z) + zσ(−z)): for z beyond the patch about the zero at 1.4906 the bracket subtracts 2zσt from 2, its terms summing to up to 3.8 times its value (z = 2.18), which magnifies the roundings of σ and tanh: 7.6 ULP measured at z = 2.176 (6.9 on a grid of step 0.004 over [0, 12]). A rational form in e^(−z), with no subtraction there, would reach 4 but would no longer be what sympy.diff makes of the stable f'.",
+            ),
         },
         summary="z·tanh(softplus(z)): smooth, non-monotonic, with a global minimum at z ≈ −1.1924.",
         reference="Misra (2019), Mish: a self regularized non-monotonic activation function",

@@ -307,10 +307,17 @@ def guards_section(entry) -> str:
             "beyond it they equal their limits in float64, while the closed form would compute inf·0 = NaN."
         )
     if entry.patches:
-        zeros = ", ".join(f"$z_0 = {p.z0:.6g}$" for p in entry.patches)
+        zeros = ", ".join(f"$z_0 = {p.z0:.6g}$" for p in entry.patches if p.kind == "zero")
+        flats = ", ".join(f"$z_0 = {p.z0:.6g}$" for p in entry.patches if p.kind == "flat")
         parts.append(
             f"- **A Taylor patch.** Next to the zero of $f'$ ({zeros}) every closed form subtracts two nearly "
             "equal terms, so $f'$ is evaluated there as its Taylor polynomial about the zero."
+            + (
+                f" So it is about the zero of $f''$ at {flats}, where $f'$ is flat and its closed form "
+                "still subtracts terms larger than itself."
+                if flats
+                else ""
+            )
         )
     out = [
         "### Guards in the generated code\n",

@@ -79,9 +79,7 @@ class NnrefPrinter(SciPyPrinter):
         while name in self.constants:
             n += 1
             name = f"{base}_{n}"
-        comment = (
-            f"c_1 … c_{len(values)} of the Taylor polynomial about the zero z0 = {about!r} (derivations/taylor.py)"
-        )
+        comment = f"c_0 … c_{len(values) - 1} of the Taylor polynomial about z0 = {about!r} (derivations/taylor.py)"
         self.constants[name] = (values, comment)
         return name
 

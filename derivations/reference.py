@@ -47,10 +47,10 @@ def float32_grid(extra=()) -> np.ndarray:
 
 
 def points_near_zeros(entry) -> np.ndarray:
-    """Where a closed form loses most: on and around each interior zero of f' (the patch edges
-    too), and the entry's ``dense`` intervals."""
+    """Where a closed form loses most: on and around each interior zero of f' and of f'' (the
+    patch edges too), and the entry's ``dense`` intervals."""
     pts = [x for lo, hi in getattr(entry, "dense", ()) for x in np.linspace(lo, hi, 1001)]
-    for patch in entry.patches:
+    for patch in [*entry.patches, *getattr(entry, "d2f_patches", ())]:
         z0 = patch.z0
         offsets = np.logspace(-17, 0, 69)
         pts += [z0, *(z0 + offsets), *(z0 - offsets), *np.linspace(z0 - 0.7, z0 + 0.7, 281)]

@@ -33,6 +33,9 @@ _INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2*pi), correctly rounded
 _INV_SQRT_2 = 0.7071067811865476  # 1/sqrt(2), correctly rounded
 _TAIL = -1.0  # below this, ndtr uses exp(-u**2/2) * erfcx(-u/sqrt(2)) / 2
 _UNDERFLOW = -40.0  # ndtr(u) and npdf(u) are below the smallest subnormal for u < -40
+_FAR = 37.5  # beyond, exp(-u**2/2) is below 8e-306 (subnormal from u = 37.64)
+_SHIFT = 64.0  # exp(64 - u**2/2) is normal for |u| <= 40; 64 - u**2/2 is exact for |u| >= 32
+_EXP_MINUS_SHIFT = 1.603810890548638e-28  # exp(-64), correctly rounded
 
 
 def two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -55,10 +58,16 @@ def _as_float64(u) -> tuple[np.ndarray, np.dtype]:
     return u.astype(np.float64, copy=False), dtype
 
 
-def _exp_minus_half_square(u: np.ndarray) -> np.ndarray:
-    """exp(-u**2/2) with u**2 computed exactly as a double-double (valid for |u| <= 40)."""
+def _exp_minus_half_square(u: np.ndarray, scale=1.0) -> np.ndarray:
+    """scale·exp(-u**2/2) with u**2 computed exactly as a double-double (valid for |u| <= 40).
+
+    For |u| >= 37.5 the exponential is taken of 64 - u**2/2 (exact) and e^-64 joins the scale, so a
+    product that is normal (u²φ(u) up to u ≈ 37.9) is not formed from a subnormal exp(-u**2/2)."""
     s, e = two_product(u, u)
-    return np.exp(-0.5 * s) * (1.0 - 0.5 * e)
+    far = np.abs(u) >= _FAR
+    return (np.exp(np.where(far, _SHIFT, 0.0) - 0.5 * s) * (1.0 - 0.5 * e)) * (
+        scale * np.where(far, _EXP_MINUS_SHIFT, 1.0)
+    )
 
 
 def npdf(u):
@@ -95,7 +104,16 @@ def x_npdf(u):
     u, dtype = _as_float64(u)
     inside = np.abs(u) <= -_UNDERFLOW
     uu = np.where(inside, u, 0.0)
-    return np.where(inside, (uu * _INV_SQRT_2PI) * _exp_minus_half_square(uu), 0.0).astype(dtype, copy=False)
+    return np.where(inside, _exp_minus_half_square(uu, uu * _INV_SQRT_2PI), 0.0).astype(dtype, copy=False)
+
+
+def x2_npdf(u):
+    r""":math:`u^2\varphi(u)`, normal up to u ≈ 37.9 where φ(u) alone is already subnormal (see
+    ``_exp_minus_half_square``), and 0 (not inf·0 = NaN) for huge |u|."""
+    u, dtype = _as_float64(u)
+    inside = np.abs(u) <= -_UNDERFLOW
+    uu = np.where(inside, u, 0.0)
+    return np.where(inside, _exp_minus_half_square(uu, (uu * uu) * _INV_SQRT_2PI), 0.0).astype(dtype, copy=False)
 
 
 def x_ndtr(u):
@@ -118,10 +136,27 @@ def sech2(u):
     return 4.0 * e / (1.0 + e) ** 2
 
 
-def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) -> np.ndarray:
-    r"""``closed`` except where |z − (hi + lo)| < radius: there Σ_k c_k d^k, d = (z − hi) − lo.
+def sech2_softplus(u):
+    r""":math:`\operatorname{sech}^2(\operatorname{softplus} u)` from :math:`q = e^{-|u|}`, no subtraction
+    of nearly equal numbers: for u > 0 it is :math:`4q^2/d^2` with :math:`d = 1 + q(1 + q/(1 + q))`
+    (:math:`q^2` taken as :math:`e^{-2u}`, not squared), and for u ≤ 0 it is :math:`1 - t^2` with
+    :math:`t = \tanh(\operatorname{softplus} u) = b/(2 + b)`, :math:`b = q(2 + q)`, t ≤ 0.6.
+    Composing sech2 with softplus magnifies the rounding of softplus(u) ≈ u 2|u| times (45.6 ULP at
+    u = 33.4 in mish''); this measures 3 ULP at worst."""
+    u = np.asarray(u)
+    a = np.minimum(np.abs(u), 1e3)  # beyond, q and q² are 0: no overflow in 2|u|
+    q = np.exp(-a)
+    d = 1.0 + q * (1.0 + q / (1.0 + q))
+    b = q * (2.0 + q)
+    t = b / (2.0 + b)
+    return np.where(u > 0, (4.0 * np.exp(-2.0 * a) / d) / d, 1.0 - t * t)
 
-    The generated derivative calls this next to an interior zero of f' (derivations/taylor.py):
+
+def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) -> np.ndarray:
+    r"""``closed`` except where |z − (hi + lo)| < radius: there Σ_k c_k d^k (k = 0 … N), d = (z − hi) − lo.
+
+    The generated derivative calls this next to an interior zero of f' (derivations/taylor.py),
+    c_0 = 0 there, or where f' is flat and its closed form cancels:
     z − hi is exact there (Sterbenz), so d carries one rounding, and the polynomial (Horner) is
     evaluated only on the elements inside the patch.
     """
@@ -131,9 +166,10 @@ def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) 
     inside = np.abs(z - hi) < radius
     if inside.any():
         d = (z[inside].astype(np.float64) - hi) - lo
-        acc = np.zeros_like(d)
-        for c in reversed(coeffs):
-            acc = (acc + c) * d
+        acc = np.full_like(d, coeffs[-1])
+        for c in reversed(coeffs[:-1]):  # in place: the patch costs two passes per degree, no allocation
+            acc *= d
+            acc += c
         out[inside] = acc
     return out
 

@@ -23,6 +23,8 @@ GOLDEN = {
     F.npdf: (F.npdf(z), "nnref._primitives.npdf(z)"),
     F.xncdf: (F.xncdf(z), "nnref._primitives.x_ndtr(z)"),
     F.xnpdf: (F.xnpdf(z), "nnref._primitives.x_npdf(z)"),
+    F.x2npdf: (F.x2npdf(z), "nnref._primitives.x2_npdf(z)"),
+    F.sech2_softplus: (F.sech2_softplus(z), "nnref._primitives.sech2_softplus(z)"),
     F.expm1: (F.expm1(z), "numpy.expm1(z)"),
     F.log1p: (F.log1p(z), "numpy.log1p(z)"),
     F.hypot: (F.hypot(z, 1), "numpy.hypot(z, 1)"),

@@ -115,7 +115,9 @@ class Report:
             "properties": props,
             "properties_note": self.properties_note,
             "kinks": list(self.kinks),
-            "taylor_patches": [{"z0": p.z0, "radius": p.radius, "truncation": p.truncation} for p in self.patches],
+            "taylor_patches": [
+                {"z0": p.z0, "kind": p.kind, "radius": p.radius, "truncation": p.truncation} for p in self.patches
+            ],
             "saturate": self.saturate,
             "source": self.source,
             "accuracy": {w: row(r) for w, r in self.accuracy.items()},
@@ -159,8 +161,9 @@ class Report:
         if self.kink:
             out.append(f"  At the kinks: {self.kink}")
         for p in self.patches:
+            about = "its zero" if p.kind == "zero" else "a zero of f'', where it cancels,"
             out.append(
-                f"  Taylor patch of f' about its zero z0 = {p.z0:.10g} (|z − z0| < {p.radius:g}, truncation {p.truncation:.1e})"
+                f"  Taylor patch of f' about {about} z0 = {p.z0:.10g} (|z − z0| < {p.radius:g}, truncation {p.truncation:.1e})"
             )
         if self.saturate is not None:
             out.append(f"  f' and f'' evaluated at clip(z, ±{self.saturate:g}): beyond it they equal their limits")
