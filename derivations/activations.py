@@ -16,7 +16,18 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.entry import Activation, Expected, Twin
-from derivations.functions import expm1, log_sigmoid, ncdf, npdf, sech2, sigmoid, softplus, tanh, xncdf
+from derivations.functions import (
+    expm1,
+    log_sigmoid,
+    ncdf,
+    npdf,
+    sech2,
+    sigmoid,
+    sigmoid_cubic,
+    softplus,
+    tanh,
+    xncdf,
+)
 from derivations.symbols import alpha, z
 
 #: SELU's constants in closed form (Klambauer et al. 2017, eq. 14), not the rounded decimals.
@@ -323,19 +334,18 @@ ENTRIES: tuple[Activation, ...] = (
         numpy_f="z * special.expit(2 * np.sqrt(2 / np.pi) * (z + 0.044715 * z**3))",
         numpy_df="(lambda s: s + 2 * z * s * (1 - s) * np.sqrt(2 / np.pi) * (1 + 0.134145 * z**2))(special.expit(2 * np.sqrt(2 / np.pi) * (z + 0.044715 * z**3)))",
         f=z / 2 * (1 + sp.tanh(_u_gelu_tanh)),
-        stable=z * sigmoid(2 * _u_gelu_tanh),
+        stable=sigmoid_cubic(z, 2 * sp.sqrt(2 / sp.pi), sp.Float("0.044715"), z),
         saturate=40.0,
         dense=((-22.0, -17.0),),
         ulp_bounds={
-            "f": (
-                1e16,
-                "σ(2u) has condition number |2u|: the rounding of u = √(2/π)(z + 0.044715z³) costs up to 810 ULP for z > -18.1 and over 1,000 below z ≈ -19.4. Below z ≈ -21.1, σ(2u) is subnormal while f is still normal, and all digits are lost (8.8e15 ULP at z = -21.17). A double-double u, and exp(2u + log|z|) in the far tail, would remove both.",
-            ),
             "df": (
-                1e16,
-                "Below z ≈ -20.5, σ(2u) is subnormal while f' is still normal (about 1e-305): all digits are lost there. Above z = -20 the error is set by the same conditioning as f.",
+                5.0,
+                "f' = σ(2u)(1 + M), M = z·2√(2/π)(1 + 3·0.044715z²)σ(−2u): 2u is a double-double, but M carries six roundings (z², the two constants, three products), and for z < −15 f' is M·σ(2u) to all digits: 4.2 ULP measured at z = -18.04.",
             ),
-            "d2f": (1e16, "As for f': subnormal intermediates below z ≈ -20.5."),
+            "d2f": (
+                7.0,
+                "As for f', with two such multipliers: 5.3 ULP measured at z = -17.98 (6.0 on a grid of step 0.005 over [-22, 0]).",
+            ),
         },
         summary="The tanh approximation of GELU: (1 + tanh(u))/2 = σ(2u), u = √(2/π)(z + 0.044715 z³).",
         reference="Hendrycks & Gimpel (2016)",
@@ -346,18 +356,21 @@ ENTRIES: tuple[Activation, ...] = (
             torch_less_accurate={
                 "f": (
                     "torch computes z(1 + tanh(u))/2: 1 + tanh(u) cancels for z < 0 and is 0 below z ≈ -7.15 "
-                    "(9.0e15 ULP at z = -9.7, where f = -9.6e-35); nnref computes zσ(2u), ≤ 696 ULP here "
-                    "(recorded bound 1000)."
+                    "(9.0e15 ULP at z = -9.7, where f = -9.6e-35); nnref computes zσ(2u) with 2u a "
+                    "double-double, ≤ 2.5 ULP."
                 ),
                 "df": (
                     "torch's backward has the same 1 + tanh(u) cancellation, 0 below z ≈ -7.15 (9.0e15 ULP at "
                     "z = -17.1, where f' = -1.7e-164), and returns NaN at z = ±1e300 (u³ overflows: inf·0); "
-                    "nnref ≤ 1.1e3 ULP (recorded bound 1e16). At z = -2.7 both are a few ULP out and torch is "
-                    "the closer (6.3 vs 7.7 ULP)."
+                    "nnref ≤ 4.3 ULP (recorded bound 5)."
                 ),
             },
         ),
-        why="1 + tanh(u) cancels to 0 for u < −19; σ(2u) is the same number without the subtraction.",
+        why=(
+            "1 + tanh(u) cancels to 0 for u < −19; σ(2u) is the same number without the subtraction. σ(2u) has "
+            "condition number |2u|, so 2u is formed as a double-double (its rounding cost 810 ULP at z = −18), "
+            "and z·σ(2u) is formed before σ(2u) turns subnormal (below z ≈ −21.1, where f is still normal)."
+        ),
     ),
     Activation(
         name="silu",

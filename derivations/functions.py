@@ -37,8 +37,9 @@ class StableFunction(sp.Function):
     latex_template: ClassVar[str] = ""
     #: Why the textbook form is not used in floating point (shown on the docs pages).
     why: ClassVar[str] = ""
-    #: Constant folding leaves the arguments exactly as written (the node rounds them itself).
-    exact_args: ClassVar[bool] = False
+    #: Constant folding leaves the arguments exactly as written (the node rounds them itself): all
+    #: of them (True) or those at the given positions.
+    exact_args: ClassVar[bool | tuple[int, ...]] = False
 
     @classmethod
     def textbook_of(cls, *args: sp.Expr) -> sp.Expr:
@@ -440,6 +441,58 @@ class sigmoid_scaled(StableFunction):
     def _eval_is_positive(self):
         if self.args[0].is_extended_real:
             return True
+
+
+class sigmoid_cubic(StableFunction):
+    r""":math:`m\,\sigma(c(v + k v^3))` for constants c and k (GELU-tanh's gate, times a multiplier m),
+    printed as ``nnref._primitives.expit_cubic``, which forms the argument as a double-double and
+    multiplies by m before the tail of σ turns subnormal.
+
+    σ(x) has condition number |x|σ(−x): the rounding of x = c(v + kv³) costs up to |x|/2 ULP (810
+    in gelu_tanh at z = −18), and below x ≈ −708 σ(x) is subnormal while m·σ(x) (gelu_tanh's f, f'
+    and f'' down to z ≈ −21.4) is still normal. The derivative keeps its factors inside m, so every
+    derivative is again one node per term (``_eval_derivative``). Four arguments (v, c, k, m): c
+    is split into a float64 pair by the primitive, as ``sigmoid_scaled``'s is (``exact_args``).
+    """
+
+    nargs = 4
+    exact_args = (1,)
+    why = (
+        "σ(x) loses |x|/2 ULP to the rounding of x = c(v + kv³), and m·σ(x) is normal below x ≈ −708 where "
+        "σ(x) alone is subnormal: the primitive forms x as a double-double and multiplies by m first."
+    )
+
+    @classmethod
+    def textbook_of(cls, v, c, k, m):
+        return m / (1 + sp.exp(-c * (v + k * v**3)))
+
+    def _eval_derivative(self, s):
+        v, c, k, m = self.args
+        inner = m * c * (1 + 3 * k * v**2) * sigmoid_cubic(v, -c, k, 1) * sp.diff(v, s) + sp.diff(m, s)
+        return sigmoid_cubic(v, c, k, inner)
+
+    def fdiff(self, argindex=1):
+        v, c, k, m = self.args
+        if argindex == 1:
+            return sigmoid_cubic(v, c, k, m * c * (1 + 3 * k * v**2) * sigmoid_cubic(v, -c, k, 1))
+        if argindex == 4:
+            return sigmoid_cubic(v, c, k, 1)
+        raise ValueError("sigmoid_cubic: c and k are constants")
+
+    def numpy_code(self, printer) -> str:
+        v, c, k, m = self.args
+        return (
+            f"nnref._primitives.expit_cubic({printer._print(v)}, {_float_pair(c)}, {float(k)!r}, {printer._print(m)})"
+        )
+
+    def _latex(self, printer, exp=None):
+        v, c, k, m = self.args
+        gate = rf"\sigma\left({printer._print(c * (v + k * v**3))}\right)"
+        tex = gate if m == 1 else rf"\left({printer._print(m)}\right) {gate}"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+    def _eval_is_real(self):
+        return all(a.is_extended_real for a in self.args) or None
 
 
 #: Every one-argument block of the registry, for the docs and the custom vocabulary.

@@ -28,8 +28,10 @@ def fold_constants(expr: sp.Expr) -> sp.Expr:
         if isinstance(e, StableFunction):
             if all(a.is_number for a in e.args):  # e.g. sigmoid(0)
                 return sp.Float(float(sp.N(e, 50)))
-            if e.exact_args:
+            if e.exact_args is True:
                 return e  # the node splits its own constants into float64 pairs (sigmoid_scaled)
+            if e.exact_args:  # these positions only (sigmoid_cubic's c); the rest fold as usual
+                return e.func(*[a if i in e.exact_args else fold(a) for i, a in enumerate(e.args)])
         if e.is_number and not e.is_Integer and not isinstance(e, sp.Float):
             if e.is_Rational and e.q in (2, 4, 8):  # exact in binary: keep as written
                 return sp.Float(float(e))

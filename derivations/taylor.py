@@ -152,7 +152,10 @@ def cancellation(expr: sp.Expr, params: dict[str, float], at) -> float:
         for node in sp.preorder_traversal(expr):
             if not isinstance(node, sp.Add) or not node.has(z):
                 continue
-            values = [_real_or_none(_mp_function(term, params), at) for term in node.args]
+            values = [
+                _real_or_none(_mp_function(term, params), at) if term.has(z) else mp.mpf(sp.N(term, 30))
+                for term in node.args
+            ]
             total = _real_or_none(_mp_function(node, params), at)
             if total and all(v is not None for v in values):
                 worst = max(worst, float(sum(abs(v) for v in values) / abs(total)))

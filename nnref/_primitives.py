@@ -51,6 +51,13 @@ def two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, e
 
 
+def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth), for finite a, b."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
 def _as_float64(u) -> tuple[np.ndarray, np.dtype]:
     """Work in float64 (the splitting constant is float64's); hand back the caller's dtype."""
     u = np.asarray(u)
@@ -208,6 +215,44 @@ def expit_scaled(z, c_hi: float, c_lo: float):
     e = np.where(small, two_product(np.full_like(zs, c_hi), zs)[1] + c_lo * zs, 0.0)
     s = scipy.special.expit(u)
     return (s + s * scipy.special.expit(-u) * e).astype(dtype, copy=False)
+
+
+_GATE_SHIFT = 64.0  # exp(x + 64) is normal where exp(x) is subnormal; x + 64 is exact for x < -600
+_GATE_FAR = -600.0  # below, σ(x) = exp(x) to all digits (1 + exp(x) rounds to 1)
+
+
+def expit_cubic(v, c_hi: float, c_lo: float, k: float, m=1.0):
+    r""":math:`m\,\sigma(c(v + k v^3))` for constants c = c_hi + c_lo and k (GELU-tanh's gate).
+
+    σ(x) has condition number |x|σ(−x), so the rounding of x = c(v + kv³) alone costs up to |x|/2
+    ULP (810 in gelu_tanh at v = −18). Here v³ = v·v² and c·(v + kv³) are formed as double-doubles
+    x + x_lo (Dekker's product, Knuth's sum), and :math:`\sigma(x + x_{lo}) = \sigma(x) +
+    \sigma(x)\sigma(-x)\,x_{lo}` to first order in x_lo (2⁻⁵² |x| at most). Below x = −600, where
+    σ(x) = e^x and is subnormal from x ≈ −708 while m·σ(x) may still be normal, the result is
+    :math:`(m\,e^{x + 64}(1 + x_{lo}))\,e^{-64}`: no subnormal before the last rounding.
+    """
+    v, dtype = _as_float64(v)
+    m = np.asarray(m, dtype=np.float64)
+    small = np.abs(v) < 1e4  # beyond, |x| > 7e10: σ is 0 or 1 to all digits (and v³ may overflow)
+    vs = np.where(small, v, 0.0)
+    s, e = two_product(vs, vs)
+    t, f = two_product(vs, s)
+    p, g = two_product(np.full_like(t, k), t)
+    w, h = two_sum(vs, p)
+    w_lo = h + g + k * (f + vs * e)
+    x, y = two_product(np.full_like(w, c_hi), w)
+    x_lo = np.where(small, y + c_hi * w_lo + c_lo * w, 0.0)
+    with np.errstate(invalid="ignore"):  # NaN in v stays NaN
+        x = np.where(small, x, np.sign(v) * np.sign(c_hi) * np.inf)
+    sig = scipy.special.expit(x)
+    # 1 − σ(x) stands for σ(−x): where it cancels (x > 0) the correction term is below 2⁻¹⁰⁰ of σ.
+    with np.errstate(invalid="ignore", over="ignore"):  # inf·0 only where the special values are set
+        out = m * (sig + sig * (1.0 - sig) * x_lo)
+        far = x < _GATE_FAR
+        if far.any():
+            tail = (m * (np.exp(np.where(far, x, 0.0) + _GATE_SHIFT) * (1.0 + x_lo))) * _EXP_MINUS_SHIFT
+            out = np.where(far, tail, out)
+    return np.asarray(out).astype(dtype, copy=False)
 
 
 def xdivy(x, u):

@@ -36,6 +36,10 @@ GOLDEN = {
         F.sigmoid_scaled(z, sp.Rational(1702, 1000)),
         "nnref._primitives.expit_scaled(z, 1.702, 4.263256414560601e-17)",
     ),
+    F.sigmoid_cubic: (
+        F.sigmoid_cubic(z, 2 * sp.sqrt(2 / sp.pi), sp.Float("0.044715"), z),
+        "nnref._primitives.expit_cubic(z, 1.5957691216057308, -9.96930880911092e-17, 0.044715, z)",
+    ),
     F.xlogy: (F.xlogy(z, 1 - z), "scipy.special.xlogy(z, 1 - z)"),
     F.xlog1py: (F.xlog1py(z, -z), "scipy.special.xlog1py(z, -z)"),
     F.xdivy: (F.xdivy(z, 1 + z), "nnref._primitives.xdivy(z, z + 1)"),
