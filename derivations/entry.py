@@ -78,8 +78,26 @@ class Twin:
         return eval(expression, {"__builtins__": {}}, names)  # noqa: S307
 
 
+class _Measured:
+    """What an entry's recorded ULP bounds say (both kinds of entry have ``ulp_bounds``)."""
+
+    ulp_bounds: Bounds
+
+    def bound(self, which: str) -> float:
+        """The ULP bound that the accuracy check holds ``which`` ("f", "df", "d2f"; "value", "grad") to."""
+        return self.ulp_bounds.get(which, (ULP_BOUND, ""))[0]
+
+    @property
+    def accuracy_limit(self) -> tuple[str, float, str] | None:
+        """The loosest recorded ULP bound as (which, bound, reason), or None when 4 ULP holds."""
+        if not self.ulp_bounds:
+            return None
+        which, (bound, reason) = max(self.ulp_bounds.items(), key=lambda item: item[1][0])
+        return which, bound, reason
+
+
 @dataclass(frozen=True)
-class Activation:
+class Activation(_Measured):
     """One elementwise activation f(z), with named parameters and their defaults."""
 
     name: str
@@ -146,14 +164,6 @@ class Activation:
     def unnamed(self, expr: sp.Expr) -> sp.Expr:
         """``expr`` with the named symbols of the quick answer replaced by their values."""
         return expr.subs({sp.Symbol(name): value for name, value in self.named.items()})
-
-    @property
-    def accuracy_limit(self) -> tuple[str, float, str] | None:
-        """The loosest recorded ULP bound as (which, bound, reason), or None when 4 ULP holds."""
-        if not self.ulp_bounds:
-            return None
-        which, (bound, reason) = max(self.ulp_bounds.items(), key=lambda item: item[1][0])
-        return which, bound, reason
 
     def textbook(self, which: str) -> sp.Expr:
         """What SymPy says: f, f' or f'' ("f", "df", "d2f") of the textbook definition."""
@@ -230,10 +240,6 @@ class Activation:
     def symbols(self) -> dict[str, sp.Symbol]:
         return {name: sp.Symbol(name, positive=True) for name in self.params}
 
-    def bound(self, which: str) -> float:
-        """The ULP bound that the accuracy check holds ``which`` ("f", "df", "d2f") to."""
-        return self.ulp_bounds.get(which, (ULP_BOUND, ""))[0]
-
     @cached_property
     def jumps(self) -> tuple[float, ...]:
         """The kinks where f itself jumps (the step's 0): there even f's value is a convention."""
@@ -282,7 +288,7 @@ MEASURED_TARGETS = {
 
 
 @dataclass(frozen=True)
-class Loss:
+class Loss(_Measured):
     """One loss: the per-element textbook loss ℓ(x, y), x = y_hat or a logit z, and its stable form."""
 
     name: str
@@ -308,6 +314,20 @@ class Loss:
     #: Measured ULP bounds where 4 cannot be reached, with the reason: {"grad": (bound, reason)}.
     ulp_bounds: Bounds = field(default_factory=dict)
     twin: Twin = field(default_factory=Twin)
+    #: The quick answer at the top of the page. ℓ and ∂ℓ/∂x as practitioners write them, where the
+    #: definition or SymPy's gradient is not already that form; tests prove them equal to both.
+    #: (A loss that couples a column has no per-element form: its page states the vector one.)
+    known_value: sp.Expr | None = None
+    known_grad: sp.Expr | None = None
+    #: Copyable NumPy/SciPy code for ℓ and ∂ℓ/∂x: expressions in the prediction (``y_hat`` or
+    #: ``z``, as ``x`` is named), ``y`` and the parameters by name, with ``np`` (numpy) and
+    #: ``special`` (scipy.special), public functions only. Summed over all their entries they give
+    #: Σ ℓ and its gradient, per element (per column where the loss couples one). Tests hold them to
+    #: the generated code, raising no floating-point warning.
+    numpy_value: str = ""
+    numpy_grad: str = ""
+    #: Where the copyable code and nnref part ways, said under the code (empty: nowhere in the domain).
+    numpy_note: str = ""
 
     def __post_init__(self):
         if self.grad_kink not in ("", "y_hat = y", "y*y_hat = 1"):
@@ -332,6 +352,14 @@ class Loss:
     def textbook(self, which: str) -> sp.Expr:
         return self.value if which == "value" else self.grad
 
+    @property
+    def quick_value(self) -> sp.Expr:
+        return self.value if self.known_value is None else self.known_value
+
+    @property
+    def quick_grad(self) -> sp.Expr:
+        return self.grad if self.known_grad is None else self.known_grad
+
     def code(self, which: str) -> sp.Expr:
         return self.code_value if which == "value" else self.code_grad
 
@@ -349,9 +377,6 @@ class Loss:
     @property
     def measured_targets(self) -> tuple[float, ...]:
         return MEASURED_TARGETS[self.target]
-
-    def bound(self, which: str) -> float:
-        return self.ulp_bounds.get(which, (ULP_BOUND, ""))[0]
 
     def kink_points(self, which: str, target: float) -> tuple[float, ...]:
         """Predictions left out at a target: where the gradient's value is a stated convention."""

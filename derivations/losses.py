@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.entry import Loss, Twin
-from derivations.functions import softplus, xdivy, xlog1py, xlogy
+from derivations.functions import sigmoid, softplus, xdivy, xlog1py, xlogy
 from derivations.symbols import delta, y, y_hat
 
 #: The logit, for the losses that take one.
@@ -29,6 +29,9 @@ ENTRIES: tuple[Loss, ...] = (
         value=(y_hat - y) ** 2,
         summary="ℓ = (ŷ − y)², summed over units and averaged over the m examples.",
         residual=True,
+        known_grad=2 * sp.UnevaluatedExpr(y_hat - y),
+        numpy_value="(y_hat - y) ** 2",
+        numpy_grad="2 * (y_hat - y)",
         twin=Twin(torch="F.mse_loss(x, t, reduction='none')", jax="(x - t) ** 2", expressions=("JAX",)),
     ),
     Loss(
@@ -39,6 +42,9 @@ ENTRIES: tuple[Loss, ...] = (
         summary="ℓ = |ŷ − y|: robust to outliers, not differentiable where ŷ = y.",
         kink="∂ℓ/∂ŷ = sign(ŷ − y), taken as 0 where ŷ = y.",
         residual=True,
+        known_grad=sp.sign(y_hat - y),
+        numpy_value="np.abs(y_hat - y)",
+        numpy_grad="np.sign(y_hat - y)",
         grad_kink="y_hat = y",
         twin=Twin(
             torch="F.l1_loss(x, t, reduction='none')",
@@ -56,6 +62,13 @@ ENTRIES: tuple[Loss, ...] = (
         summary="Quadratic within delta of the target, linear beyond: MSE's smoothness with MAE's robustness.",
         kink="Continuous derivative; ∂²ℓ/∂ŷ² jumps at |ŷ − y| = delta.",
         residual=True,
+        known_value=sp.Piecewise(
+            (sp.UnevaluatedExpr(r) ** 2 / 2, sp.Abs(sp.UnevaluatedExpr(r)) <= delta),
+            (delta * (sp.Abs(sp.UnevaluatedExpr(r)) - delta / 2), True),
+        ),
+        known_grad=sp.Max(-delta, sp.Min(r, delta)),
+        numpy_value="np.where(np.abs(y_hat - y) <= delta, (y_hat - y) ** 2 / 2, delta * (np.abs(y_hat - y) - delta / 2))",
+        numpy_grad="np.clip(y_hat - y, -delta, delta)",
         twin=Twin(
             torch="F.huber_loss(x, t, reduction='none', delta=delta)",
             jax="jnp.where(jnp.abs(x - t) <= delta, 0.5 * (x - t) ** 2, delta * (jnp.abs(x - t) - 0.5 * delta))",
@@ -74,6 +87,13 @@ ENTRIES: tuple[Loss, ...] = (
             (xdivy(1 - y, 1 - y_hat) - xdivy(y, y_hat), True),
         ),
         summary="ℓ = −(y log ŷ + (1 − y) log(1 − ŷ)) for a probability ŷ of class 1.",
+        known_grad=(y_hat - y) / (y_hat * (1 - y_hat)),
+        numpy_value="-(special.xlogy(y, y_hat) + special.xlog1py(1 - y, -y_hat))",
+        numpy_grad="(y_hat - y) / (y_hat * (1 - y_hat))",
+        numpy_note=(
+            "The gradient divides by zero at ŷ = 0 or 1; there nnref counts a term whose weight (y or "
+            "1 − y) is 0 as 0, so a certain, correct prediction gets ∓1."
+        ),
         prediction="probability",
         target="probability",
         why=(
@@ -96,6 +116,10 @@ ENTRIES: tuple[Loss, ...] = (
         value=-(y * sp.log(1 / (1 + sp.exp(-z))) + (1 - y) * sp.log(1 - 1 / (1 + sp.exp(-z)))),
         stable=y * softplus(-z) + (1 - y) * softplus(z),
         summary="BCE of σ(z), computed from the logit z: never forms log(0), and its gradient is σ(z) − y.",
+        known_value=-(y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z))),
+        known_grad=sigmoid(z) - y,
+        numpy_value="y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)",
+        numpy_grad="(1 - y) * special.expit(z) - y * special.expit(-z)",
         prediction="logit",
         target="probability",
         twin=Twin(
@@ -122,6 +146,9 @@ ENTRIES: tuple[Loss, ...] = (
         value=-y * sp.log(y_hat),
         stable=-xlogy(y, y_hat),
         summary="ℓ = −Σ_k y_k log p_k for class probabilities p along axis 0.",
+        numpy_value="-special.xlogy(y, y_hat)",
+        numpy_grad="-y / y_hat",
+        numpy_note="The gradient divides by zero where a class probability is 0; nnref gives 0 there when its label is 0.",
         why=(
             "−y·log p is 0·(−inf) = NaN where p = 0 in a class whose label y is 0: xlogy counts that "
             "term as 0 (0·log 0 = 0), and its gradient too; ℓ = +inf only where p = 0 and y > 0."
@@ -136,6 +163,13 @@ ENTRIES: tuple[Loss, ...] = (
         x=z,
         value=-y * z,  # placeholder per-element part; the loss couples a column, see softmax.py
         summary="−Σ_k y_k log softmax(z)_k from logits z along axis 0; its gradient is p − y.",
+        numpy_value="-np.sum(y * special.log_softmax(z, axis=0), axis=0)",
+        numpy_grad="special.softmax(z, axis=0) - y",
+        numpy_note=(
+            "scipy's log_softmax rounds 1 + Σ e^(z_k − max z) before taking its log, so a loss below "
+            "1e-15 (a near-certain, correct prediction) is right to about 1e-16 absolute only; nnref "
+            "takes log1p of the sum of the other terms and keeps it to full precision."
+        ),
         prediction="logit",
         target="distribution",
         vector=True,
@@ -155,6 +189,9 @@ ENTRIES: tuple[Loss, ...] = (
         summary="ℓ = max(0, 1 − y ŷ) for labels y ∈ {−1, +1}: the support vector machine's loss.",
         target="sign",
         kink="∂ℓ/∂ŷ = 0 at y ŷ = 1.",
+        known_grad=sp.Piecewise((-y, y * y_hat < 1), (0, True)),
+        numpy_value="np.maximum(0.0, 1 - y * y_hat)",
+        numpy_grad="np.where(y * y_hat < 1, -y, 0.0)",
         grad_kink="y*y_hat = 1",
         twin=Twin(
             torch="F.relu(1 - t * x)",
