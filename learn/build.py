@@ -1,4 +1,5 @@
-"""Write the Learn pages and their notebooks, each from one source: ``learn/pages/<name>.md``.
+"""Write the Learn pages and their notebooks, each from one source: ``learn/pages/<name>.md``, or
+one of the hand-written docs pages in ``PAGES``, which is its own source.
 
 A source is jupytext Markdown: prose and math in Markdown, every fenced ``python`` block a code
 cell. A line ``--8<-- "nnref/notebook.py:NAME"`` on its own in the prose shows the source of that
@@ -8,8 +9,9 @@ source this script
 1. executes the notebook in a fresh Jupyter kernel (nbclient), so every number shown is computed;
 2. writes ``docs/learn/<name>.md``: the prose, each code cell followed by what it printed, every
    figure as ``docs/learn/figures/<name>-<k>.svg``, and the snippet lines left for
-   pymdownx.snippets, so the page includes the code from its file when the site is built;
-3. writes ``docs/learn/notebooks/<name>.ipynb``: the same cells, without outputs, with the
+   pymdownx.snippets, so the page includes the code from its file when the site is built (a
+   hand-written page is rewritten in place: only what its code cells print changes);
+3. writes ``notebooks/<name>.ipynb`` next to the page: the same cells, without outputs, with the
    snippets written out, for the page's "Download notebook" link.
 
 The output is deterministic (fixed cell ids, SVGs without dates and with a fixed hash salt), so
@@ -32,6 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "learn" / "pages"
 OUT = ROOT / "docs" / "learn"
+#: Hand-written pages of the path that are their own source: the script rewrites what their code
+#: cells print and writes their notebooks; everything else on them is edited by hand.
+PAGES = ("docs/gradient-checking.md", "docs/checking-your-code.md", "docs/training.md")
 COMMAND = "python -m learn.build"
 SNIPPET_LINE = re.compile(r"""^--8<--\s+"([^":]+)(?::([\w-]+))?"\s*$""")
 LEADING_COMMENT = re.compile(r"\A\s*<!--.*?-->\s*", re.S)
@@ -55,16 +60,25 @@ class Source:
         return self.path.stem
 
     @property
+    def in_place(self) -> bool:
+        """A hand-written docs page, rewritten in place (not a source under learn/pages/)."""
+        return self.path.parent != SOURCES
+
+    @property
     def page(self) -> Path:
-        return OUT / f"{self.name}.md"
+        return self.path if self.in_place else OUT / f"{self.name}.md"
 
     @property
     def notebook(self) -> Path:
-        return OUT / "notebooks" / f"{self.name}.ipynb"
+        return self.page.parent / "notebooks" / f"{self.name}.ipynb"
+
+    @property
+    def figure_dir(self) -> Path:
+        return self.page.parent / "figures"
 
 
 def sources() -> list[Source]:
-    return [Source(p) for p in sorted(SOURCES.glob("*.md"))]
+    return [Source(p) for p in sorted(SOURCES.glob("*.md"))] + [Source(ROOT / page) for page in PAGES]
 
 
 def header(source: Source, comment: str = "<!-- {} -->") -> str:
@@ -108,10 +122,30 @@ def _expand(markdown: str, for_page: bool) -> str:
     return "\n".join(out)
 
 
+def download_link(source: Source) -> str:
+    return f'[Download this page as a notebook](notebooks/{source.name}.ipynb){{ download="{source.name}.ipynb" }}'
+
+
+#: What a page shows under a code cell: its printed output, written by this script.
+OUTPUT_BLOCK = re.compile(r"(```python\n.*?\n```)\n\n```text\n.*?\n```", re.S)
+#: A fenced block in another language (a shell command): prose for the notebook, not a cell to run.
+OTHER_FENCE = re.compile(r"^(```(?!python\n)\w+\n.*?^```)$", re.S | re.M)
+
+
+def source_text(source: Source) -> str:
+    """The source as jupytext reads it; for a page rewritten in place, without what this script
+    added to it (the download link, the printed outputs)."""
+    text = source.path.read_text(encoding="utf-8")
+    if source.in_place:
+        text = text.replace("\n\n" + download_link(source), "", 1)
+        text = OUTPUT_BLOCK.sub(r"\1", text)
+    return OTHER_FENCE.sub(r"<!-- #region -->\n\1\n<!-- #endregion -->", text)
+
+
 def read(source: Source):
     import jupytext
 
-    nb = jupytext.reads(source.path.read_text(encoding="utf-8"), fmt="md")
+    nb = jupytext.reads(source_text(source), fmt="md")
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
@@ -166,7 +200,7 @@ def render(source: Source, executed) -> dict[Path, str]:
     import nbformat
 
     files: dict[Path, str] = {}
-    parts = [header(source)]
+    parts = [] if source.in_place else [header(source)]
     k = 0
     for cell in executed.cells:
         if cell.cell_type == "markdown":
@@ -180,14 +214,13 @@ def render(source: Source, executed) -> dict[Path, str]:
             parts.append(f"```text\n{text}\n```")
         for svg in figures:
             k += 1
-            figure = OUT / "figures" / f"{source.name}-{k}.svg"
+            figure = source.figure_dir / f"{source.name}-{k}.svg"
             files[figure] = _svg(svg, source)
             caption = cell.metadata.get("caption", f"Figure {k}")
             parts.append(f"![{caption}](figures/{figure.name})")
     page = "\n\n".join(parts) + "\n"
-    download = f'[Download this page as a notebook](notebooks/{source.name}.ipynb){{ download="{source.name}.ipynb" }}'
     # The link goes right under the page's title (the first heading).
-    page = re.sub(r"^(# .+)$", lambda m: m.group(1) + "\n\n" + download, page, count=1, flags=re.M)
+    page = re.sub(r"^(# .+)$", lambda m: m.group(1) + "\n\n" + download_link(source), page, count=1, flags=re.M)
     files[source.page] = page
 
     clean = read(source)
@@ -212,7 +245,7 @@ def build(source: Source) -> dict[Path, str]:
 
 def owned(source: Source) -> list[Path]:
     """The files this script wrote for ``source`` last time (so a figure no longer drawn is removed)."""
-    return [source.page, source.notebook, *sorted((OUT / "figures").glob(f"{source.name}-*.svg"))]
+    return [source.page, source.notebook, *sorted(source.figure_dir.glob(f"{source.name}-*.svg"))]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["README.md", "docs/gradient-checking.md", "docs/training.md", "docs/contributing.md"]
+#: The docs pages of the Learn path are not here: learn/build.py runs them as notebooks (tests/test_learn.py).
+SOURCES = ["README.md", "docs/contributing.md"]
 
 
 def _python_blocks(path: Path) -> list[str]:
@@ -20,7 +21,6 @@ def test_python_examples_run(source):
     blocks = _python_blocks(ROOT / source)
     assert blocks, f"{source} has no python example"
     for code in blocks:
-        code = code.replace("epochs=60", "epochs=2")  # the same call, shorter
         exec(compile(code, source, "exec"), {"__name__": "__docs__"})
 
 
@@ -29,13 +29,3 @@ def test_readme_starts_with_the_two_commands():
     first_block = re.search(r"```bash\n(.*?)```", text, flags=re.S).group(1).strip().splitlines()
     assert [line.split()[:2] for line in first_block] == [["bash", "scripts/site.sh"], ["bash", "scripts/test.sh"]]
     assert text.index("```bash") < 20
-
-
-def test_printed_outputs_on_the_pages_are_current():
-    # The reports shown on the docs pages are what the examples above them print today.
-    from scripts.doc_outputs import PAGES, render
-
-    for page in PAGES:
-        assert render(ROOT / page) == (ROOT / page).read_text(encoding="utf-8"), (
-            f"{page}: the printed outputs are stale; run python scripts/doc_outputs.py"
-        )

@@ -364,16 +364,8 @@ def test_every_page_fits_a_phone(visits):
     assert not problems, f"{len(problems)} problems at {PHONE} px:\n" + "\n".join(problems)
 
 
-#: Learn pages with no notebook of their own: the section's start and its glossary are not steps,
-#: and three pages the path links to (gradient checking, checking your own code, training with
-#: nnref.MLP) are reference pages still waiting for theirs (remove each as it lands).
-WITHOUT_NOTEBOOK = {
-    "learn/index.md",
-    "learn/notation.md",
-    "gradient-checking.md",
-    "checking-your-code.md",
-    "training.md",
-}
+#: Learn pages with no notebook of their own: the section's start and its glossary are not steps.
+WITHOUT_NOTEBOOK = {"learn/index.md", "learn/notation.md"}
 
 
 def _learn_pages() -> list[str]:
