@@ -142,6 +142,65 @@ def source_text(source: Source) -> str:
     return OTHER_FENCE.sub(r"<!-- #region -->\n\1\n<!-- #endregion -->", text)
 
 
+#: Math and code, where a "](" is not a link: $$…$$, $…$, fenced and inline code.
+_NOT_PROSE = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|```.*?```|`[^`\n]+`", re.S)
+_LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)\s]+)\)")
+
+
+def links(markdown: str) -> list[re.Match]:
+    """The Markdown links and images of ``markdown``, outside math and code."""
+    found, start = [], 0
+    for protected in [*_NOT_PROSE.finditer(markdown), None]:
+        end = protected.start() if protected else len(markdown)
+        found += [m for m in _LINK.finditer(markdown, start, end)]
+        start = protected.end() if protected else end
+    return found
+
+
+def _title(page: Path) -> str:
+    heading = re.search(r"^# (.+)$", page.read_text(encoding="utf-8"), flags=re.M)
+    return heading.group(1).strip() if heading else page.stem
+
+
+def _slug(heading: str) -> str:
+    """A heading's anchor as the site writes it (Python-Markdown's toc): lower case, words joined by -."""
+    text = re.sub(r"\$[^$]*\$|`", lambda m: m.group(0).strip("$`") if m.group(0) != "`" else "", heading)
+    return re.sub(r"[\s-]+", "-", re.sub(r"[^\w\s-]", "", text).strip().lower())
+
+
+def notebook_links(markdown: str, source: Source) -> str:
+    """Links as they work in a downloaded notebook, where the site's relative paths mean nothing: a
+    page that has a notebook → that notebook's file (downloads sit side by side); any other page →
+    its title in words; a section of this page → its heading in words; a picture → its caption and
+    the page that shows it. A link to an address (https:, mailto:) is kept."""
+    notebooks = {s.page.resolve(): s.notebook.name for s in sources()}
+    own = {_slug(h): h for h in re.findall(r"^#+ (.+)$", source_text(source), flags=re.M)}
+
+    def words(match: re.Match) -> str:
+        bang, text, target = match.groups()
+        if re.match(r"[a-zA-Z][\w+.-]*:", target):
+            return match.group(0)
+        if bang:
+            return (
+                f"*(Figure: {text.rstrip('.')}; it is shown on the nnref site, on the page “{_title(source.path)}”.)*"
+            )
+        path, _, anchor = target.partition("#")
+        if not path:
+            return f"{text} (the section “{own[anchor]}”)" if anchor in own else text
+        page = (source.page.parent / path).resolve()
+        if page in notebooks:
+            return f"[{text}]({notebooks[page]})"
+        if page.suffix == ".md" and page.is_file():
+            return f"{text} (on the nnref site, the page “{_title(page)}”)"
+        raise ValueError(f"{source.path}: the link {target!r} points to no page of the site")
+
+    out, start = [], 0
+    for match in links(markdown):
+        out += [markdown[start : match.start()], words(match)]
+        start = match.end()
+    return "".join(out) + markdown[start:]
+
+
 def read(source: Source):
     import jupytext
 
@@ -226,7 +285,7 @@ def render(source: Source, executed) -> dict[Path, str]:
     clean = read(source)
     for cell in clean.cells:
         if cell.cell_type == "markdown":
-            cell.source = _expand(cell.source, for_page=False)
+            cell.source = notebook_links(_expand(cell.source, for_page=False), source)
     intro = nbformat.v4.new_markdown_cell(
         f"*This notebook is written by `{COMMAND}` from `{source.path.relative_to(ROOT).as_posix()}` in the "
         "nnref repository; the page of the same name on the nnref site shows the outputs. It needs "

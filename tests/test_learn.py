@@ -154,3 +154,42 @@ def test_the_one_convention_for_1_over_m_holds_everywhere():
         if (found := _one_over_m_breaches(path.read_text(encoding="utf-8")))
     }
     assert not breaches, f"dZ/dA written with the 1/m (see docs/learn/notation.md): {breaches}"
+
+
+def _links_that_break_when_downloaded(nb, notebook_names: set[str]) -> list[str]:
+    """Links of a notebook's Markdown that mean nothing once it is downloaded and opened in Jupyter:
+    anything but an address (https:, mailto:) or a sibling Learn notebook by its file name."""
+    bad = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for match in build.links(cell.source):
+            target = match.group(3)
+            if re.match(r"[a-zA-Z][\w+.-]*:", target) or target in notebook_names:
+                continue
+            bad.append(f"{match.group(0)} (cell {cell.id})")
+    return bad
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.name)
+def test_every_link_in_a_notebook_works_where_it_is_opened(source):
+    nb = nbformat.reads(source.notebook.read_text(encoding="utf-8"), as_version=4)
+    bad = _links_that_break_when_downloaded(nb, {s.notebook.name for s in SOURCES})
+    assert not bad, f"{source.notebook} has relative links that a downloaded notebook cannot follow: {bad}"
+
+
+def test_a_link_that_would_not_resolve_is_caught_and_rewritten():
+    cell = nbformat.v4.new_markdown_cell(
+        "See [sigmoid](../reference/activations/sigmoid.md), ![a figure](figures/x.svg) and $a^{[L](j)}$.", id="c"
+    )
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    assert len(_links_that_break_when_downloaded(nb, {"backprop.ipynb"})) == 2  # not the math
+    backprop = next(s for s in SOURCES if s.name == "backprop")
+    rewritten = build.notebook_links(
+        "[sigmoid](../reference/activations/sigmoid.md), [step 6](backprop.md), [in words](#no-such-heading)", backprop
+    )
+    assert rewritten.startswith("sigmoid (on the nnref site, the page “Sigmoid (logistic)”), [step 6](backprop.ipynb)")
+    nb.cells[0].source = rewritten
+    assert not _links_that_break_when_downloaded(nb, {"backprop.ipynb"})
+    with pytest.raises(ValueError, match="no_such_page.md"):
+        build.notebook_links("[x](no_such_page.md)", backprop)
