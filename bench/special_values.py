@@ -4,7 +4,7 @@ alternative, ``numpy.where(numpy.isnan(z), z, value)`` (which would still leave 
 
     python -m bench.special_values            # writes docs/reference/special_values_cost.md
 
-Each is timed on one block of the runtime (32,768 float64 elements of randn × 5, the size the
+Each is timed on one block of the runtime (``nnref._blockwise.BLOCK`` float64 elements of randn × 5, the size the
 runtime hands a kernel on a large array) by bench.speed's interleaved median of repeats.
 """
 
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.speed.timing import measure
+from nnref._blockwise import BLOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "reference" / "special_values_cost.md"
 HEADER = "<!-- Written by `python -m bench.special_values` (measurements: rerun it to refresh). -->\n"
-BLOCK = 32_768
 #: Below this (seconds) the unguarded function returns its input or a constant.
 NO_WORK = 1e-6
 

@@ -94,7 +94,9 @@ class _NamingPrinter(NnrefPrinter):
         return super()._print(expr, **kwargs)
 
 
-def _cse_body(exprs: list[sp.Expr], printer: NnrefPrinter, indent: str = "    ") -> tuple[list[str], list[str]]:
+def _cse_body(
+    exprs: list[sp.Expr], printer: NnrefPrinter, indent: str = "    ", forms: bool = True
+) -> tuple[list[str], list[str]]:
     """Print expressions that share work: (assignment lines, printed results).
 
     Constants are folded first (CSE would otherwise pull pieces of SELU's λα out as runtime float
@@ -102,8 +104,17 @@ def _cse_body(exprs: list[sp.Expr], printer: NnrefPrinter, indent: str = "    ")
     arguments and the expressions around them, never inside a node, so it cannot rewrite a stable
     node back into the textbook form it replaces. A node used once is printed where it is used;
     the others are computed once and named after their kind (sigmoid0, softplus0, ...).
+
+    With ``forms``, a node that has other forms is computed once, in the form `nnref derive` chose
+    (``derivations/forms.py``), as a line of its own named after it; those forms are ordinary
+    SymPy, so CSE shares their pieces (exp(−|z|)) between them.
     """
-    exprs = [fold_constants(e) for e in exprs]
+    defs: list[tuple[sp.Symbol, sp.Expr]] = []
+    if forms:
+        from derivations.forms import name_forms
+
+        exprs, defs = name_forms(exprs)
+    exprs = [fold_constants(e) for e in [value for _, value in defs] + exprs]
     atomized, nodes = _atomize(exprs)
     # The arguments of the nodes that are expressions of z take part in CSE with the results.
     slots = [
@@ -126,8 +137,11 @@ def _cse_body(exprs: list[sp.Expr], printer: NnrefPrinter, indent: str = "    ")
         resolved[sym] = node.func(*[a.xreplace(resolved) for a in args[k]])
     labels = {resolved[sym]: type(node).__name__.lower() for sym, node in nodes}
     results = [r.xreplace(resolved) for r in reduced[len(slots) :]]
+    chosen, results = results[: len(defs)], results[len(defs) :]
     definitions = _in_dependency_order(
-        [(t, value.xreplace(resolved)) for t, value in replacements] + list(resolved.items()),
+        [(t, value.xreplace(resolved)) for t, value in replacements]
+        + [(sym, value) for (sym, _), value in zip(defs, chosen)]
+        + list(resolved.items()),
         atoms=set(resolved),
     )
     # Uses are counted where the nodes are still symbols: a node inside a named node is used once.
@@ -158,6 +172,7 @@ def function_source(
     arg: str = "z",
     printer: NnrefPrinter | None = None,
     limits: list[tuple] | None = None,
+    forms: bool = True,
 ) -> str:
     """The source of `def name(arg, **params)` returning one expression or a tuple of them.
 
@@ -168,7 +183,7 @@ def function_source(
     printer = printer if printer is not None else NnrefPrinter()
     printer.prefix = name
     signature = ", ".join([arg] + [f"{p}={v!r}" for p, v in params.items()])
-    lines, results = _cse_body(exprs, printer)
+    lines, results = _cse_body(exprs, printer, forms=forms)
     if limits is not None:
         right = _right_unguarded(signature, lines, results, limits, params)
         results = [

@@ -211,6 +211,9 @@ def activation_page(
     out.append("## Generated NumPy source\n")
     if guards:
         out.append(guards)
+    chosen = forms_section(entry)
+    if chosen:
+        out.append(chosen)
     out.append((source_note or "Printed by `nnref derive` into `nnref/_generated/activations.py`:") + "\n")
     source = "\n\n".join(activation_functions(entry, brief=True, f_df=False))
     out.append("```python\n" + source + "```\n")
@@ -229,6 +232,13 @@ def _limit_tex(value) -> str:
     if value.is_number and not value.is_Rational and value.is_finite:
         return f"$\\approx {float(value):.10g}$"
     return f"${sp.latex(value)}$"
+
+
+def forms_section(entry) -> str:
+    """Which form of each stable block the code computes, and why (``derivations/forms.py``)."""
+    from derivations.forms import forms_section as section
+
+    return section(entry)
 
 
 def special_values_section(entry) -> str:

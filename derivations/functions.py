@@ -22,9 +22,34 @@ rewrite passes turn it into ``log1p(exp(z))``, which still does. Hence nodes rat
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 import sympy as sp
+
+
+@dataclass(frozen=True)
+class Form:
+    """Another way to compute a stable node, written in SymPy: ``build(u)`` is an expression of u
+    that equals the node's textbook definition (``derivations/forms.py`` proves it, measures it
+    against mpmath and counts its cost, and `nnref derive` prints the cheapest accurate one)."""
+
+    label: str
+    build: Callable[[sp.Expr], sp.Expr]
+
+
+def _e(u: sp.Expr, k: int = 1) -> sp.Expr:
+    """exp(−k|u|): never above 1, so nothing built from it overflows."""
+    return sp.exp(-k * sp.Abs(u))
+
+
+def _signed(u: sp.Expr) -> sp.Expr:
+    """u without a constant factor, with u's sign: the test u ≥ 0 then compares no rounded product."""
+    coeff, rest = u.as_independent(*u.free_symbols, as_Add=False)
+    if rest == 1 or not coeff.is_number or coeff == 0:
+        return u
+    return rest if coeff.is_positive else -rest
 
 
 class StableFunction(sp.Function):
@@ -40,6 +65,9 @@ class StableFunction(sp.Function):
     #: Constant folding leaves the arguments exactly as written (the node rounds them itself): all
     #: of them (True) or those at the given positions.
     exact_args: ClassVar[bool | tuple[int, ...]] = False
+    #: Other forms of the node, written in SymPy; the node's own printing (``numpy_template``) is
+    #: the first candidate, and `nnref derive` prints whichever is cheapest within the accuracy bar.
+    forms: ClassVar[tuple[Form, ...]] = ()
 
     @classmethod
     def textbook_of(cls, *args: sp.Expr) -> sp.Expr:
@@ -76,6 +104,17 @@ class sigmoid(_PositiveOnReals):
     latex_template = r"\sigma\left({0}\right)"
     numpy_template = "scipy.special.expit({0})"
     why = "1/(1 + exp(-u)) overflows exp(-u) for u < -709 (a warning, and NaN in its derivative)."
+    forms = (
+        Form(
+            "the textbook 1/(1 + exp(−u)): below u = −709.78 exp(−u) overflows to inf and σ to 0, the "
+            "correct rounding of a subnormal; the overflow is a warning the runtime quiets",
+            lambda u: 1 / (1 + sp.exp(-u)),
+        ),
+        Form(
+            "one exp of −|u|: where(u ≥ 0, 1, e)/(1 + e), e = exp(−|u|)",
+            lambda u: sp.Piecewise((1, _signed(u) >= 0), (_e(u), True)) / (1 + _e(u)),
+        ),
+    )
 
     @classmethod
     def textbook_of(cls, u):
@@ -86,12 +125,39 @@ class sigmoid(_PositiveOnReals):
         return sigmoid(u) * sigmoid(-u)
 
 
+class dsigmoid(_PositiveOnReals):
+    r"""The logistic function's derivative :math:`\sigma'(u) = \sigma(u)\,\sigma(-u)`.
+
+    The printer writes every product σ(u)·σ(−u) as this node (``derivations/forms.py``), so that it
+    can be computed from one exponential rather than two sigmoids."""
+
+    latex_template = r"\sigma'\left({0}\right)"
+    numpy_template = "scipy.special.expit({0})*scipy.special.expit(-({0}))"
+    why = "e^{-u}/(1 + e^{-u})² is inf/inf = NaN for u < -709, and σ(u)(1 − σ(u)) cancels for u > 37."
+    forms = (
+        Form("one exp: e/(1 + e)², e = exp(−|u|)", lambda u: _e(u) / (1 + _e(u)) ** 2),
+        Form("σ(u)(1 − σ(u)), σ as printed", lambda u: sigmoid(u) * (1 - sigmoid(u))),
+    )
+
+    @classmethod
+    def textbook_of(cls, u):
+        return sp.exp(-u) / (1 + sp.exp(-u)) ** 2
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return -dsigmoid(u) * tanh(u / 2)
+
+
 class softplus(_PositiveOnReals):
     r"""Softplus :math:`\log(1 + e^{u})`, evaluated as ``logaddexp(0, u)``."""
 
     latex_template = r"\operatorname{{softplus}}\left({0}\right)"
     numpy_template = "numpy.logaddexp(0, {0})"
     why = "log(1 + exp(u)) returns inf at u = 800, and log1p(exp(u)) does too."
+    forms = (
+        Form("max(u, 0) + log1p(exp(−|u|))", lambda u: sp.Max(u, 0) + log1p(_e(u))),
+        Form("log1p(exp(u))", lambda u: log1p(sp.exp(u))),
+    )
 
     @classmethod
     def textbook_of(cls, u):
@@ -116,6 +182,7 @@ class sech2(_PositiveOnReals):
         "from one e = exp(−2|u|): no subtraction, no overflow, and 3.2 ULP at worst where 1/cosh(u)² "
         "measures 4.2."
     )
+    forms = (Form("inline: 4e/(1 + e)², e = exp(−2|u|)", lambda u: 4 * _e(u, 2) / (1 + _e(u, 2)) ** 2),)
 
     @classmethod
     def eval(cls, u):

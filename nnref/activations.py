@@ -100,8 +100,11 @@ class Activation:
         a, d = _blockwise.evaluate(self._kernel("f_df"), z, 2, self._errstate)
         return shaped_like(a, z), shaped_like(d, z)
 
-    def vjp(self, z, g) -> np.ndarray:
-        """Vector-Jacobian product g ⊙ f'(z): the gradient with respect to z given dL/df = g."""
+    def vjp(self, z, g, out: np.ndarray | None = None) -> np.ndarray:
+        """Vector-Jacobian product g ⊙ f'(z): the gradient with respect to z given dL/df = g.
+
+        ``out``: a C-contiguous array of the result's shape and dtype to write into, ``g`` itself
+        included (the MLP's backward pass overwrites the upstream gradient, saving an array)."""
         z = as_real_array(z, "z")
         g = as_real_array(g, "g")
         if g.shape != z.shape:
@@ -110,7 +113,7 @@ class Activation:
         dtype = np.result_type(z, g)
         z, g = z.astype(dtype, copy=False), g.astype(dtype, copy=False)
         kernel = _in_float64(lambda zb, gb: gb * df(zb))
-        return shaped_like(_blockwise.evaluate(kernel, z, 1, self._errstate, g), z)
+        return shaped_like(_blockwise.evaluate(kernel, z, 1, self._errstate, g, out=out), z)
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())

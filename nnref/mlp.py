@@ -269,7 +269,12 @@ class MLP:
             grads[f"b{l}"] = np.sum(dJ_dZ, axis=1, keepdims=True)
             if l > 1:
                 dJ_dA = params[f"W{l}"].T @ dJ_dZ
-                dJ_dZ = self._units[l - 2].vjp(cache[l - 2][1], dJ_dA)
+                unit = self._units[l - 2]
+                # A registry activation writes g ⊙ f'(Z) over ∂J/∂A, a fresh array: one array-sized
+                # temporary fewer per layer.
+                owned = isinstance(unit, _activations.Activation)
+                Z = cache[l - 2][1]
+                dJ_dZ = unit.vjp(Z, dJ_dA, out=dJ_dA) if owned else unit.vjp(Z, dJ_dA)
         return grads
 
     # ---- training --------------------------------------------------------------------------------

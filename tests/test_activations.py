@@ -68,7 +68,7 @@ GOLDEN = {
     ("log_sigmoid", "f"): "-numpy.logaddexp(0, -z)",
     ("elu", "f"): "numpy.where(numpy.greater(z, 0), z, alpha*numpy.expm1(numpy.minimum(z, 0)))",
     ("relu", "f"): "numpy.maximum(z, 0)",
-    ("relu", "df"): "numpy.where(numpy.greater(z, 0), 1.0, 0.0)",
+    ("relu", "df"): "numpy.greater(z, 0).astype(numpy.float64)",
     ("gelu", "f"): "nnref._primitives.x_ndtr(z)",
 }
 

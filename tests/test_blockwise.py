@@ -58,3 +58,26 @@ def test_a_bad_thread_count_names_the_variable(value, big, monkeypatch):
     monkeypatch.setenv("NNREF_THREADS", value)
     with pytest.raises(ValueError, match="NNREF_THREADS must be a positive integer"):
         A.get("sigmoid").f(big)
+
+
+@pytest.mark.parametrize("n", [1_000, 3 * _blockwise.THRESHOLD + 17], ids=["one call", "blocks"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_vjp_into_its_own_upstream_gradient(n, dtype, monkeypatch):
+    """The MLP's backward pass writes g ⊙ f'(z) over g: the same bits as a fresh result."""
+    monkeypatch.setenv("NNREF_THREADS", "2")
+    rng = np.random.default_rng(3)
+    z, g = (rng.normal(0, 4, (2, n // 2)).astype(dtype) for _ in range(2))
+    for name in ("relu", "sigmoid", "mish"):
+        act = A.get(name)
+        fresh = act.vjp(z, g)
+        into = g.copy()
+        got = act.vjp(z, into, out=into)
+        assert got is into and np.array_equal(got, fresh), name
+
+
+def test_vjp_refuses_an_out_it_cannot_fill():
+    act = A.get("relu")
+    z = np.zeros((2, 3))
+    for out in (np.zeros((3, 2)), np.zeros((2, 3), dtype=np.float32), np.zeros((3, 2)).T):
+        with pytest.raises(ValueError, match="out must be a C-contiguous float64 array of shape"):
+            act.vjp(z, z, out=out)

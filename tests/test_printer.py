@@ -16,6 +16,7 @@ from derivations.taylor import TaylorPatch
 #: node class -> (an instance, its printed form)
 GOLDEN = {
     F.sigmoid: (F.sigmoid(z), "scipy.special.expit(z)"),
+    F.dsigmoid: (F.dsigmoid(z), "scipy.special.expit(z)*scipy.special.expit(-(z))"),
     F.softplus: (F.softplus(z), "numpy.logaddexp(0, z)"),
     F.sech2: (F.sech2(z), "nnref._primitives.sech2(z)"),
     F.tanh: (F.tanh(z), "numpy.tanh(z)"),

@@ -99,7 +99,10 @@ def binary_cross_entropy_with_logits_value(z, y):
     Textbook (SymPy): -y*log(1/(1 + exp(-z))) - (1 - y)*log(1 - 1/(1 + exp(-z)))
     Computed as:      y*softplus(-z) + (1 - y)*softplus(z)
     """
-    return y*numpy.logaddexp(0, -z) + (1 - y)*numpy.logaddexp(0, z)
+    log1p0 = numpy.log1p(numpy.exp(-numpy.abs(z)))
+    softplus0 = log1p0 + numpy.maximum(-z, 0)
+    softplus1 = log1p0 + numpy.maximum(z, 0)
+    return softplus0*y + softplus1*(1 - y)
 
 
 def binary_cross_entropy_with_logits_grad(z, y):
@@ -108,7 +111,9 @@ def binary_cross_entropy_with_logits_grad(z, y):
     Textbook (SymPy): -y*exp(-z)/(1 + exp(-z)) + (1 - y)*exp(-z)/((1 - 1/(1 + exp(-z)))*(1 + exp(-z))**2)
     Computed as:      -y*sigmoid(-z) + (1 - y)*sigmoid(z)
     """
-    return -y*scipy.special.expit(-z) + (1 - y)*scipy.special.expit(z)
+    sigmoid0 = 1/(1 + numpy.exp(-z))
+    sigmoid1 = 1/(numpy.exp(z) + 1)
+    return sigmoid0*(1 - y) - sigmoid1*y
 
 
 def categorical_cross_entropy_value(y_hat, y):
