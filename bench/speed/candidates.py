@@ -1,5 +1,5 @@
 """The forms timed against nnref: the textbook NumPy formula (f, and f with f' from the same
-intermediate), the best hand-written NumPy/SciPy form, numexpr's string and PyTorch's function."""
+intermediate), the best hand-written NumPy/SciPy form and PyTorch's function (f, and f with autograd's f')."""
 
 from __future__ import annotations
 
@@ -85,17 +85,6 @@ BEST_NOTE = {
     "elu": "np.where(x > 0, x, np.expm1(x))",
 }
 
-# numexpr has no erf, so GELU has no numexpr form.
-NUMEXPR_F = {
-    "sigmoid": "1 / (1 + exp(-x))",
-    "tanh": "tanh(x)",
-    "softplus": "log(1 + exp(x))",
-    "gelu": None,
-    "silu": "x / (1 + exp(-x))",
-    "mish": "x * tanh(log(1 + exp(x)))",
-    "elu": "where(x > 0, x, exp(x) - 1)",
-}
-
 
 def torch_f(name: str):
     """The entry's PyTorch twin as a function of a tensor (derivations/activations.py)."""
@@ -106,3 +95,19 @@ def torch_f(name: str):
 
     twin, params = ACTIVATIONS[name].twin, ACTIVATIONS[name].params
     return lambda x: twin.call(twin.torch, {"torch": torch, "F": F}, x, params=params)
+
+
+def torch_f_df(name: str):
+    """f and f' in PyTorch as a training step gets them: the forward, then autograd's backward
+    with an upstream gradient of ones (f'(x) elementwise)."""
+    import torch
+
+    f = torch_f(name)
+
+    def both(x):
+        x = x.detach().requires_grad_(True)
+        y = f(x)
+        (d,) = torch.autograd.grad(y, x, torch.ones_like(y))
+        return y.detach(), d
+
+    return both

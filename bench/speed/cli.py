@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.speed.report import figure, page, targets
-from bench.speed.settings import DEFAULT_OUT, EXAMPLES, QUICK_CAP, SIZES, n_label
-from bench.speed.timing import elementwise, import_cost, regeneration, training
+from bench.speed.report import figure, page
+from bench.speed.settings import DEFAULT_OUT, EXAMPLES, ISSUE_N, QUICK_CAP, SIZES, THREADS, n_label
+from bench.speed.timing import elementwise, import_cost, primitive_costs, regeneration, training
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench.speed",
-        description="Measure nnref's speed side by side with NumPy, numexpr and PyTorch and write performance.md.",
+        description="Measure nnref's speed side by side with NumPy and PyTorch and write performance.md.",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a small fast run: sizes up to 1e6, 3 repeats, no regeneration"
@@ -32,20 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="threads for nnref's block pool (NNREF_THREADS), numexpr, PyTorch and the BLAS (default: %(default)s, "
-        "as NumPy's ufuncs; on a shared 2-core machine more threads mostly measure the other tenants)",
+        default=max(THREADS),
+        help="the most threads for nnref's block pool (NNREF_THREADS), PyTorch and the BLAS; every run also "
+        "measures 1 thread (default: %(default)s)",
     )
     parser.add_argument(
         "--repeats", type=int, default=None, help="repeats per measurement (default: 7, 3 with --quick)"
     )
-    regen = parser.add_mutually_exclusive_group()
-    regen.add_argument(
-        "--regeneration",
-        action="store_true",
-        help="also time `nnref derive` and `mkdocs build` (the full default run does; --quick does not)",
+    parser.add_argument(
+        "--regeneration", action="store_true", help="also time `nnref derive` and `mkdocs build` (cold)"
     )
-    regen.add_argument("--no-regeneration", action="store_true", help="skip `nnref derive` and `mkdocs build`")
     return parser
 
 
@@ -64,10 +60,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         parser.error(f"--out: cannot create the folder {args.out}: {exc.strerror}")
-    args.run_regeneration = args.regeneration or not (args.quick or args.no_regeneration)
     args.min_time = 0.01 if args.quick else 0.05
-    args.import_runs = 7
-    args.regeneration_runs = 1 if args.quick else 3
+    args.import_runs = 7 if args.quick else 15
+    args.regeneration_runs = 1
     return args
 
 
@@ -78,38 +73,42 @@ def main(argv: list[str] | None = None) -> int:
     def progress(msg: str) -> None:
         print(f"[{time.perf_counter() - started:6.0f} s] {msg}", flush=True)
 
-    import numexpr
     import threadpoolctl
-    import torch
 
-    numexpr.set_num_threads(args.threads)
-    torch.set_num_threads(args.threads)
-    os.environ["NNREF_THREADS"] = str(args.threads)  # nnref evaluates large arrays blockwise on this many threads
     sizes = tuple(n for n in SIZES if n <= QUICK_CAP) if args.quick else SIZES
     dtypes = (np.float64, np.float32)
-    # Only the BLAS is limited here: PyTorch's OpenMP pool is set by torch.set_num_threads.
-    with threadpoolctl.threadpool_limits(limits=args.threads, user_api="blas"):
-        progress(f"import cost ({args.import_runs} fresh interpreters each)")
-        imports = import_cost(args.import_runs)
-        progress(f"elementwise activations, sizes {', '.join(map(n_label, sizes))}, {args.threads} thread(s)")
-        stats: dict = {}
-        elem = elementwise(sizes, dtypes, args.repeats, args.min_time, progress, stats)
-        m = 1_000 if args.quick else EXAMPLES
-        progress(f"training step on {m} examples")
-        train = training(m, args.repeats, args.min_time)
+    threads_list = sorted({1, args.threads})
+    conditions = [(t, d, n) for t in threads_list for d in dtypes for n in sizes]
+    conditions.append((max(threads_list), np.float64, ISSUE_N))
+    progress(f"import cost ({args.import_runs} fresh interpreters each)")
+    imports = import_cost(args.import_runs)
+    progress("primitives on one block")
+    prims = primitive_costs(args.repeats, args.min_time)
+    progress(f"elementwise activations, sizes {', '.join(map(n_label, sizes))}, threads {threads_list}")
+    stats: dict = {}
+    elem = elementwise(conditions, args.repeats, args.min_time, progress, stats)
+    m = 1_000 if args.quick else EXAMPLES
+    train = {}
+    for t in threads_list:
+        progress(f"training step on {m} examples, {t} thread(s)")
+        os.environ["NNREF_THREADS"] = str(t)
+        import torch
+
+        torch.set_num_threads(t)
+        with threadpoolctl.threadpool_limits(limits=t, user_api="blas"):
+            train[t] = training(m, args.repeats, args.min_time)
     regen = None
-    if args.run_regeneration:
+    if args.regeneration:
         progress(f"regeneration ({args.regeneration_runs} run(s) each)")
         regen = regeneration(args.regeneration_runs, progress)
-    rows = targets(elem, train, imports, regen, sizes, dtypes)
     fig_name = "elementwise.svg"
-    figure(elem, max(sizes), args.out / "performance" / fig_name)
+    figure(elem, sizes, threads_list, args.out / "performance" / fig_name)
     wall = time.perf_counter() - started
-    text = page(args, elem, stats, train, imports, regen, sizes, dtypes, rows, wall, f"performance/{fig_name}")
+    text = page(
+        args, elem, stats, prims, train, imports, regen, conditions, sizes, dtypes, wall, f"performance/{fig_name}"
+    )
     (args.out / "performance.md").write_text(text, encoding="utf-8")
-    print()
-    for target, measured, verdict in rows:
-        print(f"{verdict:8} {target}: {measured}")
+    print(text[: text.index("## Methodology")])
     print(f"\nwrote {args.out / 'performance.md'} and {args.out / 'performance' / fig_name} in {wall:.0f} s")
     return 0
 

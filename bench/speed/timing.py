@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.speed.candidates import BEST_F, NUMEXPR_F, TEXTBOOK_F, quiet, textbook_f_df, torch_f
-from bench.speed.settings import ACTIVATIONS, COLUMNS, LAYERS, LR, ROOT, n_label
+from bench.speed.candidates import BEST_F, TEXTBOOK_F, quiet, textbook_f_df, torch_f, torch_f_df
+from bench.speed.settings import ACTIVATIONS, COLUMNS, LAYERS, LR, MULTI_THREADED, ROOT, n_label
 
 
 def _time(fn: Callable[[], object], number: int) -> float:
@@ -104,61 +104,115 @@ def _check_agree(name: str, x: np.ndarray, candidates: dict[str, Callable], refe
                 raise RuntimeError(f"{name}: the {COLUMNS.get(key, key)} form disagrees with nnref on {x.dtype}")
 
 
-def elementwise(sizes, dtypes, repeats: int, min_time: float, progress, stats: dict) -> dict:
-    """{(dtype name, n, activation): {candidate: median seconds per call}}; `stats` gets measure's stats."""
-    import numexpr
+def _threads(n: int) -> None:
+    """n threads for nnref's block pool and PyTorch (NumPy's ufuncs always use one)."""
+    import torch
+
+    os.environ["NNREF_THREADS"] = str(n)
+    torch.set_num_threads(n)
+
+
+def _candidates(name: str, x: np.ndarray, out: np.ndarray, keys) -> dict[str, Callable[[], object]]:
     import torch
 
     from nnref import activations
 
+    act = activations.get(name)
+    textbook_f, textbook_pair = quiet(TEXTBOOK_F[name]), textbook_f_df(name)
+    best, tf, tfd = quiet(BEST_F[name]), torch_f(name), torch_f_df(name)
+    xt = torch.from_numpy(x)
+    every = {
+        "nnref_f": lambda: act.f(x),
+        "nnref_f_df": lambda: act.f_df(x),
+        "nnref_f_then_df": lambda: (act.f(x), act.df(x)),
+        "textbook_f": lambda: textbook_f(x),
+        "textbook_f_df": lambda: textbook_pair(x),
+        "best_f": lambda: best(x),
+        "control": lambda: best(x),  # best_f again: identical calls, for the control line
+        "torch_f": lambda: tf(xt),
+        "torch_f_df": lambda: tfd(xt),
+        "copyto": lambda: np.copyto(out, x),
+    }
+    return {k: every[k] for k in keys}
+
+
+def elementwise(conditions, repeats: int, min_time: float, progress, stats: dict) -> dict:
+    """{(threads, dtype name, n, activation): {candidate: median seconds per call}} for each
+    condition (threads, dtype, n); `stats` gets measure's stats under the same keys."""
+    from nnref import activations
+
     results = {}
-    for dtype in dtypes:
-        for n in sizes:
-            x = np.random.default_rng(0).standard_normal(n).astype(dtype) * dtype(5)
-            out = np.empty_like(x)
-            xt = torch.from_numpy(x)
-            for name in ACTIVATIONS:
-                act = activations.get(name)
-                textbook_f, textbook_pair = quiet(TEXTBOOK_F[name]), textbook_f_df(name)
-                best, tf = quiet(BEST_F[name]), torch_f(name)
-                cands: dict[str, Callable[[], object]] = {
-                    "nnref_f": lambda act=act, x=x: act.f(x),
-                    "nnref_f_df": lambda act=act, x=x: act.f_df(x),
-                    "nnref_f_then_df": lambda act=act, x=x: (act.f(x), act.df(x)),
-                    "textbook_f": lambda g=textbook_f, x=x: g(x),
-                    "textbook_f_df": lambda g=textbook_pair, x=x: g(x),
-                    "best_f": lambda g=best, x=x: g(x),
-                    "control": lambda g=best, x=x: g(x),  # best_f again: identical calls, for the control line
-                    "torch_f": lambda g=tf, xt=xt: g(xt),
-                    "copyto": lambda out=out, x=x: np.copyto(out, x),
-                }
-                if NUMEXPR_F[name]:
-                    cands["numexpr_f"] = lambda e=NUMEXPR_F[name], x=x: numexpr.evaluate(e, local_dict={"x": x})
-                k = min(n, 10_000)
-                _check_agree(name, x, _on_prefix(cands, x, xt, k, act, name), (act.f(x[:k]), act.df(x[:k])))
-                key = (np.dtype(dtype).name, n, name)
-                stats[key] = {}
-                results[key] = measure(cands, repeats, min_time, stats[key])
-                progress(f"  {np.dtype(dtype).name} n = {n_label(n)} {name}: done")
+    for threads, dtype, n in conditions:
+        _threads(threads)
+        x = np.random.default_rng(0).standard_normal(n).astype(dtype) * dtype(5)
+        out = np.empty_like(x)
+        keys = list(COLUMNS) + ["control", "copyto"] if threads == 1 else list(MULTI_THREADED)
+        for name in ACTIVATIONS:
+            cands = _candidates(name, x, out, keys)
+            k = min(n, 10_000)
+            act = activations.get(name)
+            small = _candidates(name, x[:k].copy(), np.empty(k, dtype=dtype), keys)
+            _check_agree(name, x, small, (act.f(x[:k]), act.df(x[:k])))
+            key = (threads, np.dtype(dtype).name, n, name)
+            stats[key] = {}
+            results[key] = measure(cands, repeats, min_time, stats[key])
+        progress(f"  {threads} thread(s), {np.dtype(dtype).name} n = {n_label(n)}: done")
     return results
 
 
-def _on_prefix(cands: dict, x: np.ndarray, xt, k: int, act, name: str) -> dict:
-    """The same candidates evaluated on the first k elements, for the agreement check."""
-    import numexpr
+#: The primitives a generated kernel may call, and how to time one call of each on x.
+PRIMITIVES: dict[str, Callable[[np.ndarray], object]] = {
+    "numpy.exp": np.exp,
+    "numpy.expm1": np.expm1,
+    "numpy.log1p": np.log1p,  # timed on exp(−|x|), the argument softplus gives it (see primitive_costs)
+    "numpy.tanh": np.tanh,
+    "numpy.logaddexp": lambda x: np.logaddexp(0, x),
+    "numpy.where": lambda x: np.where(x > 0, x, 1.0),
+    "numpy.maximum": lambda x: np.maximum(x, 0),
+    "numpy.minimum": lambda x: np.minimum(x, 0),
+    "numpy.abs": np.abs,
+    "division": lambda x: 1 / x,
+    "multiplication": lambda x: x * x,
+    "scipy.special.expit": lambda x: __import__("scipy.special").special.expit(x),
+    "scipy.special.erfc": lambda x: __import__("scipy.special").special.erfc(x),
+    "scipy.special.erfcx": lambda x: __import__("scipy.special").special.erfcx(x),
+    "scipy.special.erf": lambda x: __import__("scipy.special").special.erf(x),
+}
 
-    xs = x[:k].copy()
-    ts = xt[:k].clone()
-    checks = {
-        "nnref_f_df": lambda: act.f_df(xs),
-        "textbook_f": lambda: quiet(TEXTBOOK_F[name])(xs),
-        "textbook_f_df": lambda: textbook_f_df(name)(xs),
-        "best_f": lambda: quiet(BEST_F[name])(xs),
-        "torch_f": lambda: torch_f(name)(ts),
-    }
-    if "numexpr_f" in cands:
-        checks["numexpr_f"] = lambda: numexpr.evaluate(NUMEXPR_F[name], local_dict={"x": xs})
-    return checks
+
+def primitive_costs(repeats: int, min_time: float) -> dict[str, float]:
+    """Seconds per float64 element of each primitive, on one block of the runtime (in cache)."""
+    from nnref._blockwise import BLOCK
+
+    x = np.random.default_rng(1).standard_normal(BLOCK) * 5
+    e = np.exp(-np.abs(x))
+    x32 = x.astype(np.float32)
+    cands = {k: (lambda f=f, a=(e if k == "numpy.log1p" else x): f(a)) for k, f in PRIMITIVES.items()}
+    # What a float32 input costs nnref, which computes in float64 and rounds once, and what the
+    # textbook form's float32 loops cost.
+    cands["float32 → float64 → float32"] = lambda: x32.astype(np.float64).astype(np.float32)
+    cands["numpy.exp on float32"] = lambda: np.exp(x32)
+    cands["numpy.tanh on float32"] = lambda: np.tanh(x32)
+    with np.errstate(all="ignore"):
+        times = measure(cands, repeats, min_time)
+    return {k: v / BLOCK for k, v in times.items()}
+
+
+def calls_in(source: str) -> dict[str, int]:
+    """How often a kernel's source calls each primitive of PRIMITIVES (division and multiplication
+    counted from the operators), the nnref primitives it calls expanded one level."""
+    import ast
+
+    counts: dict[str, int] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            if name in PRIMITIVES:
+                counts[name] = counts.get(name, 0) + 1
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult)):
+            key = "division" if isinstance(node.op, ast.Div) else "multiplication"
+            counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------
