@@ -614,6 +614,14 @@ def _search(browser, site, query: str) -> list[dict]:
 def test_search_finds_pages_by_their_names_and_us_spelling(browser, site):
     """ "tanh" finds the Hyperbolic tangent page first; "initialization" finds the British pages;
     result snippets show no TeX source."""
+    names = {
+        "tanh": "reference/activations/tanh/",
+        "relu": "reference/activations/relu/",
+        "mse": "reference/losses/mse/",
+    }
+    for name, page in names.items():
+        found = [urldefrag(r["href"])[0].split("?")[0] for r in _search(browser, site, name)]  # ?h= highlights
+        assert found and found[0] == site.url + page, f"searching {name!r} lists {found[:4]} first, not {page}"
     us = _search(browser, site, "initialization")
     assert any("initialisation" in r["href"] or "backprop" in r["href"] for r in us), [r["href"] for r in us]
     raw = [r["text"][:80] for q in ("sigmoid", "softplus") for r in _search(browser, site, q) if "\\" in r["text"]]
