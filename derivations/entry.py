@@ -183,11 +183,15 @@ class Activation(_Measured):
     def closed_d2f(self) -> sp.Expr:
         return self.stable_d2f if self.stable_d2f is not None else sp.diff(self.closed_df, z)
 
+    def _patchable(self, derivative: sp.Expr) -> bool:
+        """A Taylor patch needs a smooth closed form: none for a piecewise or kinked derivative."""
+        return self.patch_zeros and not derivative.has(
+            sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min
+        )
+
     @cached_property
     def patches(self) -> list:
-        if not self.patch_zeros or self.df.has(
-            sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min
-        ):
+        if not self._patchable(self.df):
             return []
         return self._patched[1]
 
@@ -201,9 +205,7 @@ class Activation(_Measured):
     def d2f_patches(self) -> list:
         """Taylor patches of f'' about its interior zeros, where its closed form cancels as the
         closed f' does about the zeros of f' (silu'': 5.5e15 ULP at z = ±2.3994 unpatched)."""
-        if not self.patch_zeros or self.d2f.has(
-            sp.Piecewise, sp.Abs, sp.sign, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min
-        ):
+        if not self._patchable(self.d2f):
             return []
         return self._patched_d2f[1]
 
