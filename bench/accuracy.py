@@ -471,7 +471,11 @@ def run(args: argparse.Namespace) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
     configure(parser)
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    from nnref import _portable  # the page's figures are measured on the same NumPy kernels everywhere
+
+    _portable.pin(rerun=["-m", "bench.accuracy", *(sys.argv[1:] if argv is None else argv)])
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -312,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file differs")
     parser.add_argument("names", nargs="*", help="only these sources (file names without .md)")
     args = parser.parse_args(argv)
+    from nnref import _portable  # the notebooks print NumPy's roundings: the same kernels everywhere
+
+    _portable.pin(rerun=["-m", "learn.build", *(sys.argv[1:] if argv is None else argv)])
     chosen = [s for s in sources() if not args.names or s.name in args.names]
     unknown = set(args.names) - {s.name for s in sources()}
     if unknown:

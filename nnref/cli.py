@@ -29,6 +29,9 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     ),
 }
 
+#: Commands whose files hold measured figures: they run on the same NumPy kernels on every machine.
+WRITES_MEASUREMENTS = ("derive", "check")
+
 
 def build_parser(load: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -55,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     module_name, _, needs_runtime = COMMANDS[args.command]
+    if args.command in WRITES_MEASUREMENTS:
+        from nnref import _portable
+
+        _portable.pin(rerun=["-m", "nnref", *argv])
     module = importlib.import_module(module_name)
     try:
         if needs_runtime:

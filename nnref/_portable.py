@@ -1,0 +1,57 @@
+"""The same NumPy kernels for everything nnref writes to a file, so the bytes match on every x86-64 machine.
+
+NumPy chooses its exp, log, tanh, … kernels by CPU when it is imported. On a machine with AVX-512
+(x86-64-v4) they are other kernels than on an AVX2 machine (x86-64-v3), and they round some inputs
+differently: the max-ULP figures that `nnref derive` writes into the reference pages (sigmoid's
+one-exp form: 1.64 ULP on one, 1.72 on the other) and the gradients a Learn page prints then differ
+in their last digits, and the drift tests fail on the other machine. The commands that write
+files (`nnref derive`, `nnref check`, ``python -m learn.build``, ``python -m bench.accuracy``) and
+the test suite therefore run with NumPy's AVX-512 kernels turned off (``NPY_DISABLE_CPU_FEATURES``),
+which are the kernels every x86-64-v3 machine runs. The runtime itself, imported by your code,
+uses whatever your machine has.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+VARIABLE = "NPY_DISABLE_CPU_FEATURES"
+#: NumPy 2.4's dispatch targets above x86-64-v3 (``numpy._core._multiarray_umath.__cpu_dispatch__``).
+FEATURES = ("X86_V4", "AVX512_ICL", "AVX512_SPR")
+
+
+def pinned() -> bool:
+    return set(FEATURES) <= set(os.environ.get(VARIABLE, "").replace(",", " ").split())
+
+
+def _avx512_in_use() -> bool:
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__
+    return any(__cpu_features__.get(f) for f in ("AVX512F", *FEATURES))
+
+
+def pin(rerun: list[str] | None = None) -> None:
+    """Turn NumPy's AVX-512 kernels off for this process and the processes it starts.
+
+    Before NumPy is imported, setting the variable is enough. After, it is too late for this
+    process: where the machine has AVX-512 and NumPy uses it, ``rerun`` (the arguments after
+    ``python``, e.g. ``["-m", "nnref", "derive"]``) starts the command again with the variable set,
+    and without ``rerun`` this raises, naming the variable to set.
+    """
+    if pinned():
+        return
+    os.environ[VARIABLE] = " ".join([*os.environ.get(VARIABLE, "").split(), *FEATURES])
+    if "numpy" not in sys.modules or not _avx512_in_use():
+        return
+    if rerun is None:
+        raise RuntimeError(
+            f"NumPy was imported with its AVX-512 kernels, whose roundings differ from the ones the committed "
+            f"files were written with: set {VARIABLE}='{' '.join(FEATURES)}' before starting Python "
+            "(scripts/test.sh and scripts/site.sh do)"
+        )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *rerun])
