@@ -277,6 +277,18 @@ def loss_grid(entry) -> np.ndarray:
     return full_range_grid()
 
 
+def near_logit(entry, target: float) -> np.ndarray:
+    """For a logit prediction and a soft label y, logits closing in on logit(y), where σ(z) − y
+    cancels: relative distances 10⁻² … 10⁻¹⁴ on both sides (σ(z) and y agree to 47 bits there)."""
+    if entry.prediction != "logit" or not 0 < target < 1:
+        return np.empty(0)
+    t = mp.mpf(target)
+    center = float(mp.log(t / (1 - t)))
+    scale = max(abs(center), 1.0)
+    steps = scale * np.logspace(-14, -2, 13)
+    return np.concatenate([center - steps, center + steps])
+
+
 def loss_accuracy(entry, which: str, fn, bound: float | None = None, label: str = "") -> AccuracyRow:
     """Worst ULP error of a per-element loss value or gradient over its grid and targets:
     ``fn(prediction, target)`` (the runtime's kernel, or a peer's) against the textbook expression."""
@@ -293,7 +305,7 @@ def loss_accuracy(entry, which: str, fn, bound: float | None = None, label: str 
                 expr,
                 entry.params,
                 bound,
-                loss_grid(entry),
+                np.unique(np.concatenate([loss_grid(entry), near_logit(entry, target)])),
                 exclude=entry.kink_points(which, target),
             )
         )

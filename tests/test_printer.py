@@ -44,6 +44,7 @@ GOLDEN = {
     F.xlogy: (F.xlogy(z, 1 - z), "scipy.special.xlogy(z, 1 - z)"),
     F.xlog1py: (F.xlog1py(z, -z), "scipy.special.xlog1py(z, -z)"),
     F.xdivy: (F.xdivy(z, 1 + z), "nnref._primitives.xdivy(z, z + 1)"),
+    F.sigmoid_minus: (F.sigmoid_minus(z, 1 - z), "nnref._primitives.expit_minus(z, 1 - z)"),
     TaylorPatch: (
         TaylorPatch(F.sigmoid(z), z, sp.Float(0.5), sp.Float(0.0), sp.Float(0.25), sp.Tuple(1.0, 2.0)),
         # the coefficients are a named module constant (printed once by codegen, not inline)

@@ -109,11 +109,9 @@ def binary_cross_entropy_with_logits_grad(z, y):
     r"""binary_cross_entropy_with_logits: ∂ℓ/∂z.
 
     Textbook (SymPy): -y*exp(-z)/(1 + exp(-z)) + (1 - y)*exp(-z)/((1 - 1/(1 + exp(-z)))*(1 + exp(-z))**2)
-    Computed as:      -y*sigmoid(-z) + (1 - y)*sigmoid(z)
+    Computed as:      sigmoid_minus(z, y)
     """
-    sigmoid0 = 1/(1 + numpy.exp(-z))
-    sigmoid1 = 1/(numpy.exp(z) + 1)
-    return sigmoid0*(1 - y) - sigmoid1*y
+    return nnref._primitives.expit_minus(z, y)
 
 
 def categorical_cross_entropy_value(y_hat, y):
