@@ -119,9 +119,10 @@ def _stable_value(fn, x: float):
         if not (mp.isfinite(a) and mp.isfinite(b)):
             return b
         if a == 0 and b == 0 and dps < 1200:
-            # Exactly zero at both precisions may be total cancellation (1 + erf(-26.4)): confirm higher.
-            c = _evaluate(fn, x, 1200)
-            return c
+            # Exactly zero at both precisions may be total cancellation (1 + erf(-26.4) is 1e-305):
+            # confirm 340 digits higher, where anything a float64 can hold (5e-324) shows. A value
+            # still 0 there is 0 for ulp_errors (it asks for a subnormal or zero), whatever it is.
+            return _evaluate(fn, x, min(dps + 340, 1200))
         if a == b or abs(a - b) <= abs(b) * mp.mpf(10) ** -30:
             return b
         if abs(a) < UNDERFLOWS and abs(b) < UNDERFLOWS:
