@@ -269,35 +269,43 @@ def activation_accuracy(entry, which: str, fn, grid=None, dtype=np.float64) -> A
 
 
 #: The inputs a loss is measured on, by the kind of its prediction.
-def loss_grid(entry) -> np.ndarray:
-    """Inputs inside the loss's domain: probabilities where the prediction is one, the full range otherwise."""
+def loss_grid(entry, dtype=np.float64) -> np.ndarray:
+    """Inputs inside the loss's domain: probabilities where the prediction is one, the full range of
+    ``dtype`` otherwise; for float32, the probabilities it holds as normal numbers (and 0)."""
     if entry.prediction in ("probability", "class_probability"):
-        small = np.logspace(-300, np.log10(0.5), 160)
-        near_one = 1 - np.logspace(-16, np.log10(0.5), 80)
+        lowest = -300 if dtype == np.float64 else -37
+        small = np.logspace(lowest, np.log10(0.5), 160)
+        near_one = 1 - np.logspace(-16 if dtype == np.float64 else -7, np.log10(0.5), 80)
         return np.unique(np.concatenate([small, near_one, np.linspace(0.01, 0.99, 99)]))
-    return full_range_grid()
+    return full_range_grid() if dtype == np.float64 else float32_grid()
 
 
-def near_logit(entry, target: float) -> np.ndarray:
+def near_logit(entry, target: float, dtype=np.float64) -> np.ndarray:
     """For a logit prediction and a soft label y, logits closing in on logit(y), where σ(z) − y
-    cancels: relative distances 10⁻² … 10⁻¹⁴ on both sides (σ(z) and y agree to 47 bits there)."""
+    cancels: relative distances 10⁻² … 10⁻¹⁴ on both sides (10⁻⁷ for float32; σ(z) and y agree to
+    47 bits, 23 for float32, there)."""
     if entry.prediction != "logit" or not 0 < target < 1:
         return np.empty(0)
     t = mp.mpf(target)
     center = float(mp.log(t / (1 - t)))
     scale = max(abs(center), 1.0)
-    steps = scale * np.logspace(-14, -2, 13)
+    steps = scale * np.logspace(-14 if dtype == np.float64 else -7, -2, 13)
     return np.concatenate([center - steps, center + steps])
 
 
-def loss_accuracy(entry, which: str, fn, bound: float | None = None, label: str = "") -> AccuracyRow:
+def loss_accuracy(entry, which: str, fn, bound: float | None = None, label: str = "", dtype=np.float64) -> AccuracyRow:
     """Worst ULP error of a per-element loss value or gradient over its grid and targets:
-    ``fn(prediction, target)`` (the runtime's kernel, or a peer's) against the textbook expression."""
-    bound = entry.bound(which) if bound is None else bound
+    ``fn(prediction, target)`` (the runtime's kernel, or a peer's) against the textbook expression,
+    called on ``dtype`` predictions and targets (a target float32 cannot hold, 0.3, is measured as
+    the float32 nearest it) and held to return ``dtype``, in its ULP. float32 is held to 4 ULP."""
+    if bound is None:
+        bound = entry.bound(which) if dtype == np.float64 else ULP_BOUND
     rows = []
     for target in entry.measured_targets:
+        target = float(np.asarray(target, dtype=dtype))
         # sp.Rational(float) is the exact binary value: 1 - y must not be rounded by SymPy first.
         expr = entry.textbook(which).subs({entry.x: z}).subs(y, sp.Rational(target))
+        grid = np.unique(np.concatenate([loss_grid(entry, dtype), near_logit(entry, target, dtype)]))
         rows.append(
             measure(
                 entry.name + label,
@@ -306,8 +314,9 @@ def loss_accuracy(entry, which: str, fn, bound: float | None = None, label: str 
                 expr,
                 entry.params,
                 bound,
-                np.unique(np.concatenate([loss_grid(entry), near_logit(entry, target)])),
+                grid,
                 exclude=entry.kink_points(which, target),
+                dtype=dtype,
             )
         )
     return max(rows, key=lambda r: (r.nan_inf, r.max_ulp))

@@ -62,10 +62,12 @@ class LossRow:
     name: str
     accuracy: dict[str, AccuracyRow]
     fd: float
+    #: value and gradient on float32 predictions and targets, in float32 ULP (empty: not measured).
+    float32: dict[str, AccuracyRow] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.fd < FD_LOSS and all(row.ok for row in self.accuracy.values())
+        return self.fd < FD_LOSS and all(row.ok for row in (*self.accuracy.values(), *self.float32.values()))
 
 
 def fd_errors(entry, act, gradcheck) -> tuple[float, float]:
@@ -127,12 +129,14 @@ def loss_row(entry, runtime) -> LossRow:
     loss = runtime.loss(entry.name)
     x, t = loss_sample(entry, np.random.default_rng(0))
     report = runtime.gradcheck.check_gradient(lambda v: loss.value(v, t), loss.grad(x, t), x)
-    accuracy = {}
+    accuracy, single = {}, {}
     if not entry.vector:
         for which in ("value", "grad"):
             kernel = runtime.loss_kernel(entry.name, which)
-            accuracy[which] = loss_accuracy(entry, which, lambda v, t, k=kernel: k(v, t, **entry.params))
-    return LossRow(entry.name, accuracy, report.max_rel_error)
+            fn = lambda v, t, k=kernel: k(v, t, **entry.params)  # noqa: E731
+            accuracy[which] = loss_accuracy(entry, which, fn)
+            single[which] = loss_accuracy(entry, which, fn, label=" (float32)", dtype=np.float32)
+    return LossRow(entry.name, accuracy, report.max_rel_error, single)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,13 +177,14 @@ def print_rows(rows: list, color: bool) -> None:
         )
     losses = [r for r in rows if isinstance(r, LossRow)]
     if losses:
-        print(f"\n{'':2}{'loss':34} {'FD grad':>9} {'ULP value':>10} {'ULP grad':>12} {'NaN':>4}")
+        print(f"\n{'':2}{'loss':34} {'FD grad':>9} {'ULP value':>10} {'ULP grad':>12} {'float32':>8} {'NaN':>4}")
         for row in losses:
             acc = row.accuracy
             value = _fmt_ulp(acc["value"]) if acc else "(vector)"
             grad = _fmt_ulp(acc["grad"]) if acc else "(vector)"
-            nan = sum(r.nan_inf for r in acc.values())
-            print(f"{mark(row.ok)} {row.name:34} {row.fd:9.1e} {value:>10} {grad:>12} {nan:>4}")
+            single = _fmt_ulp(_worst(*row.float32.values())) if row.float32 else "—"
+            nan = sum(r.nan_inf for r in (*acc.values(), *row.float32.values()))
+            print(f"{mark(row.ok)} {row.name:34} {row.fd:9.1e} {value:>10} {grad:>12} {single:>8} {nan:>4}")
 
 
 def _path_label(path: str) -> str:
@@ -210,8 +215,9 @@ def verification_markdown(row, entry, figure: str | None = None, header: str = H
             )
     for which, acc in getattr(row, "float32", {}).items():
         nan = f", {acc.nan_inf} NaN/inf" if acc.nan_inf else ""
+        label = {"value": "value", "grad": "gradient"}.get(which) or _path_label(which)
         lines.append(
-            f"| max ULP error of {_path_label(which)} in float32 (float32 in and out, float32 ULP) | "
+            f"| max ULP error of {label} in float32 (float32 in and out, float32 ULP) | "
             f"{acc.max_ulp:.3g} at $z = {acc.worst_z:.6g}$ (median {acc.median_ulp:.2g}, {acc.n_points} points{nan}) "
             f"| {acc.bound:g} |"
         )

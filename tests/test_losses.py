@@ -293,3 +293,36 @@ def test_stable_forms_print_no_select(name):
     entry = LOSSES[name]
     for expr in (entry.code_value, entry.code_grad):
         assert "numpy.select" not in numpy_code(expr)
+
+
+PER_ELEMENT = [name for name, entry in LOSSES.items() if not entry.vector]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("which", ["value", "grad"])
+@pytest.mark.parametrize("name", PER_ELEMENT)
+def test_loss_kernels_against_mpmath_in_their_own_ulp(name, which, dtype):
+    """Value and gradient on dtype predictions and targets (0, 0.3 and 1, or the kind's own), over
+    the domain's grid in dtype, held to dtype's result and to 4 of its ULP (float64: or the entry's
+    recorded bound)."""
+    from derivations.reference import loss_accuracy
+    from nnref._generated import losses as generated
+
+    entry = LOSSES[name]
+    kernel = getattr(generated, f"{name}_{which}")
+    row = loss_accuracy(entry, which, lambda v, t: kernel(v, t, **entry.params), dtype=dtype)
+    assert row.nan_inf == 0, f"{name}.{which} ({np.dtype(dtype)}): {row.nan_inf} NaN/inf where the loss is finite"
+    assert row.max_ulp <= row.bound, (
+        f"{name}.{which} ({np.dtype(dtype)}): {row.max_ulp:.3g} ULP at {row.worst_z!r}: "
+        f"computed {row.worst_value!r}, mpmath {row.worst_truth!r} (bound {row.bound:g})"
+    )
+
+
+def test_a_loss_that_leaves_float32_fails_the_float32_measure():
+    """The float32 measure holds a kernel to float32: one that answers in float64 is an error, not a pass."""
+    from derivations.reference import loss_accuracy
+    from nnref._generated import losses as generated
+
+    entry = LOSSES["mse"]
+    with pytest.raises(TypeError, match="float64 for float32 input"):
+        loss_accuracy(entry, "value", lambda v, t: generated.mse_value(v.astype(np.float64), t), dtype=np.float32)
