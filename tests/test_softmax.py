@@ -24,11 +24,13 @@ def _truth(K: int):
     return sp.lambdify((list(zs), list(gs)), exprs, modules="mpmath")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("K", SIZES)
-def test_values_and_vjps_are_sympys(K):
+def test_values_and_vjps_are_sympys(K, dtype):
+    """In float64, and in float32 on float32 inputs (kept float32, and held to float32's epsilon)."""
     rng = np.random.default_rng(K)
-    z = rng.normal(0, 3, size=(K, 40))
-    g = rng.normal(size=(K, 40))
+    z = rng.normal(0, 3, size=(K, 40)).astype(dtype)
+    g = rng.normal(size=(K, 40)).astype(dtype)
     truth = _truth(K)
     ours = [
         A.get("softmax").f(z),
@@ -37,11 +39,13 @@ def test_values_and_vjps_are_sympys(K):
         A.get("log_softmax").vjp(z, g),
     ]
     labels = ("softmax", "log_softmax", "softmax vjp", "log_softmax vjp")
+    assert all(v.dtype == dtype for v in ours), [v.dtype for v in ours]
     with mp.workdps(50):
         for j in range(z.shape[1]):
-            exact = truth([mp.mpf(v) for v in z[:, j]], [mp.mpf(v) for v in g[:, j]])
+            exact = truth([mp.mpf(float(v)) for v in z[:, j]], [mp.mpf(float(v)) for v in g[:, j]])
             for label, value, want in zip(labels, ours, exact):
                 want = np.array([float(w) for w in want])
                 # a few roundings, scaled by the terms that cancel: |g| and Σ|p g| for the vjps
                 scale = np.abs(want) + (np.abs(g[:, j]) + np.sum(np.abs(g[:, j]))) * ("vjp" in label)
-                assert np.all(np.abs(value[:, j] - want) <= 16 * np.finfo(float).eps * scale), (label, K, j)
+                err = np.abs(value[:, j].astype(np.float64) - want)
+                assert np.all(err <= 16 * np.finfo(dtype).eps * scale), (label, K, j)
