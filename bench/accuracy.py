@@ -44,7 +44,7 @@ class Function:
     rows: dict  # which -> {tool -> AccuracyRow}
     #: nnref's other paths in float64: f'', f_df's two outputs, the vjp (activations only).
     paths: dict = field(default_factory=dict)
-    #: float32: which ("f", "df", "d2f") -> {tool -> AccuracyRow} (activations only).
+    #: float32: which ("f", "df", "d2f"; "value", "grad") -> {tool -> AccuracyRow}.
     single: dict = field(default_factory=dict)
 
     @property
@@ -139,7 +139,28 @@ def measure_loss(entry, tools) -> Function:
 
             out[tool] = loss_accuracy(entry, which, fn, label=f" ({tool})")
         rows[which] = out
-    return Function("loss", entry.name, entry, rows)
+    return Function("loss", entry.name, entry, rows, single=measure_loss_float32(entry, tools))
+
+
+def measure_loss_float32(entry, tools) -> dict:
+    """Value and gradient on float32 predictions and targets, in float32 ULP: nnref and PyTorch."""
+    from derivations.reference import loss_accuracy
+    from nnref._generated import losses as generated
+
+    single = {}
+    for i, which in enumerate(("value", "grad")):
+        kernel = getattr(generated, f"{entry.name}_{which}")
+        fn = lambda v, t, k=kernel: k(v, t, **entry.params)  # noqa: E731
+        out = {"nnref": loss_accuracy(entry, which, fn, label=" (float32)", dtype=np.float32)}
+        if "PyTorch" in tools:
+            from bench import peers
+
+            def torch(v, t, i=i):
+                return peers.torch_pair(entry.twin, entry.params, float(t.flat[0]), dtype=np.float32)[i](v)
+
+            out["PyTorch"] = loss_accuracy(entry, which, torch, label=" (PyTorch, float32)", dtype=np.float32)
+        single[which] = out
+    return single
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,7 +214,9 @@ def nnref_rows(functions: list[Function]) -> dict[str, list]:
             rows["nnref"] for fn in functions for rows in fn.rows.values()
         ],
         "float64, $f''$, both outputs of `f_df` and the `vjp`": [r for fn in functions for r in fn.paths.values()],
-        "float32, $f$, $f'$ and $f''$": [rows["nnref"] for fn in functions for rows in fn.single.values()],
+        "float32, $f$, $f'$, $f''$, loss values and gradients": [
+            rows["nnref"] for fn in functions for rows in fn.single.values()
+        ],
     }
 
 
@@ -319,7 +342,9 @@ def page(functions: list[Function], tools, machine: dict) -> str:
             "normal float32, on a grid over the whole float32 range (both signs of magnitudes 1e-38 … "
             "3e38, steps of 1/4 in [−120, 120], where exponentials leave the float32 range). nnref "
             "computes a float32 input in float64 and rounds the result once; PyTorch computes in "
-            "float32 (autograd for $f'$, double backward for $f''$). Kinks are left out as above.",
+            "float32 (autograd for $f'$, double backward for $f''$). Kinks are left out as above. The "
+            "losses' values and gradients are measured the same way, on float32 predictions and "
+            "targets over their domain (the target 0.3 as the float32 nearest it).",
             "",
             "| " + " | ".join(f"{LABELS[t]} (float32)" for t in single_tools) + " |",
             "|" + "---|" * len(single_tools),

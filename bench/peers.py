@@ -34,13 +34,14 @@ def _jax() -> dict:
     return {"jax": jax, "jnp": jnp}
 
 
-def torch_pair(twin, params: dict, target=None):
-    """(f, f') on float64 NumPy arrays, f' by autograd of sum(f) (or the twin's own torch_df)."""
+def torch_pair(twin, params: dict, target=None, dtype=np.float64):
+    """(f, f') on NumPy arrays of ``dtype``, computed by PyTorch in that dtype, f' by autograd of
+    sum(f) (or the twin's own torch_df)."""
     scope = _torch()
     torch = scope["torch"]
 
     def both(x):
-        xt = torch.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+        xt = torch.tensor(np.asarray(x, dtype=dtype), requires_grad=True)
         t = None if target is None else torch.full_like(xt, float(target))
         out = twin.call(twin.torch, scope, xt, t, params)
         if twin.torch_df:

@@ -50,6 +50,8 @@ class Report:
     source: str
     accuracy: dict[str, AccuracyRow] = field(default_factory=dict)  # which -> the generated code's row
     naive: dict[str, AccuracyRow] = field(default_factory=dict)  # which -> the naive lambdify's row
+    #: f, f', f'' on float32 inputs over the float32 range, in float32 ULP (which -> row).
+    float32: dict[str, AccuracyRow] = field(default_factory=dict)
     fd_df: float | None = None
     fd_d2f: float | None = None
     complex_step: float | None = None
@@ -64,10 +66,11 @@ class Report:
     @property
     def verified(self) -> bool:
         """f and f' within 4 ULP with no NaN/inf on every path that computes them (f, f', f_df's
-        outputs, the vjp), proofs hold, and finite differences agree."""
+        outputs, the vjp) and in float32, proofs hold, and finite differences agree."""
         if not self.accuracy:
             return False
-        acc_ok = all(r.max_ulp <= ULP_BOUND and r.nan_inf == 0 for w, r in self.accuracy.items() if PATHS[w] != "d2f")
+        rows = [*self.accuracy.items(), *self.float32.items()]
+        acc_ok = all(r.max_ulp <= ULP_BOUND and r.nan_inf == 0 for w, r in rows if PATHS[w] != "d2f")
         proofs_ok = all(getattr(p, "proven", False) for p in self.proofs.values())
         fd_ok = self.fd_df is not None and self.fd_df < FD_DF and self.fd_d2f < FD_D2F
         cs_ok = self.complex_step is None or self.complex_step < COMPLEX_STEP
@@ -77,7 +80,9 @@ class Report:
         """The measurements as `nnref check` reports them (None when not verified)."""
         if not self.accuracy:
             return None
-        return ActivationRow(self.name, self.accuracy, self.naive, self.fd_df, self.fd_d2f, self.complex_step)
+        return ActivationRow(
+            self.name, self.accuracy, self.naive, self.fd_df, self.fd_d2f, self.complex_step, self.float32
+        )
 
     def as_dict(self) -> dict:
         def row(r):
@@ -122,6 +127,7 @@ class Report:
             "source": self.source,
             "accuracy": {w: row(r) for w, r in self.accuracy.items()},
             "naive": {w: row(r) for w, r in self.naive.items()},
+            "float32": {w: row(r) for w, r in self.float32.items()},
             "finite_differences": {"df": self.fd_df, "d2f": self.fd_d2f},
             "complex_step": self.complex_step,
             "inaccurate_regions": [r.text() for r in self.regions],
@@ -188,6 +194,12 @@ class Report:
                 naive = f"{n.max_ulp:14.3g} {n.nan_inf:14d}" if n is not None else f"{'—':>14} {'—':>14}"
                 out.append(
                     f"  {PATH_LABEL[w]:7} {r.max_ulp:14.3g} {r.median_ulp:7.2g} {r.worst_z:12.6g} {r.nan_inf:8d} {naive}"
+                )
+            for w, r in self.float32.items():
+                nan = f", {r.nan_inf} NaN/inf" if r.nan_inf else ""
+                out.append(
+                    f"  {PATH_LABEL[w]:7} in float32 (float32 ULP): {r.max_ulp:.3g} at z = {r.worst_z:.6g}{nan}"
+                    + ("" if PATHS[w] == "d2f" or (r.max_ulp <= ULP_BOUND and not r.nan_inf) else "  (more than 4)")
                 )
             if math.isnan(self.fd_df):
                 out.append("  finite differences: n/a (f or f' is not finite on [-15, 15])")

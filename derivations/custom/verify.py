@@ -11,7 +11,14 @@ import numpy as np
 from derivations.custom.errors import ULP_BOUND
 from derivations.custom.report import Region, Report
 from derivations.entry import PATHS
-from derivations.reference import full_range_grid, naive_accuracy, points_near_zeros, reference, runtime_path
+from derivations.reference import (
+    float32_grid,
+    full_range_grid,
+    naive_accuracy,
+    points_near_zeros,
+    reference,
+    runtime_path,
+)
 from derivations.reference import measure as measure_row
 from derivations.verify import complex_step_error, fd_errors
 
@@ -60,6 +67,21 @@ def measure(act, entry, report: Report, gradcheck) -> None:
         report.regions += _regions(report.accuracy[which], which)
     for which in ("f", "df"):
         report.naive[which] = naive_accuracy(entry, which, grid)
+    single = float32_grid(extra=points_near_zeros(entry))
+    for which in ("f", "df", "d2f"):  # in float32 too: float32 in, float32 out, its own ULP
+        exclude = entry.kinks if which != "f" else ()
+        bound = ULP_BOUND if which != "d2f" else math.inf
+        report.float32[which] = measure_row(
+            f"{entry.name} (float32)",
+            which,
+            getattr(act, which),
+            entry.textbook(which),
+            entry.params,
+            bound,
+            single,
+            exclude,
+            dtype=np.float32,
+        )
     with np.errstate(all="ignore"):
         values = act.f(grid)
     nan = np.isnan(values)
