@@ -50,8 +50,12 @@ def test_the_report_ranks_nnref_against_pytorch_and_the_naive_form(tmp_path, cap
         assert [r[1] for r in rows] == ["$f$", "$f'$", "$f''$"], name
         assert all(float(r[2].strip("*")) <= accuracy.GOAL for r in rows), rows
     assert float(_rows(single, "sigmoid")[1][3]) > 1e6
-    counts = re.search(r"\| float32, \$f\$, \$f'\$ and \$f''\$ \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|", page)
-    assert counts and counts.group(1) == counts.group(4) == "6", counts
+    # mse's value and gradient join them in float32: 6 + 2 rows, all within 4 ULP.
+    assert [r[1] for r in _rows(single, "mse")] == ["value", "gradient"]
+    counts = re.search(
+        r"\| float32, \$f\$, \$f'\$, \$f''\$, loss values and gradients \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|", page
+    )
+    assert counts and counts.group(1) == counts.group(4) == "8", counts
     for name in ("sigmoid", "softplus", "mse"):
         svg = (tmp_path / "accuracy" / f"{name}.svg").read_text(encoding="utf-8")
         assert "<!-- figure: Written by `python -m bench.accuracy`" in svg
