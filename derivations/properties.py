@@ -101,7 +101,10 @@ def _branch_near(expr: sp.Expr, point, side: str) -> sp.Expr:
     raise ValueError(f"no branch of {expr} covers {probe}")
 
 
+@functools.lru_cache(maxsize=1024)
 def _limit(expr: sp.Expr, point, side: str = "+") -> sp.Expr:
+    """SymPy's limit, once per process for each (expression, point, side): the properties and the
+    special values (derivations/special.py) ask for f and f' at ±oo alike, at a second each."""
     piece = _branch_near(_pw(expr), point, side)
     if piece.has(sp.Piecewise):
         return sp.limit(piece, z, point, side)
