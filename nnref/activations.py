@@ -43,7 +43,13 @@ def _in_float64(kernel: Callable) -> Callable:
     1.6e7 (silu(−91.17): exp(91.17) overflows float32 and returns −0.0 for −2.31e-38)."""
 
     def run(*blocks: np.ndarray):
-        return kernel(*(b.astype(np.float64, copy=False) for b in blocks))
+        dtype = blocks[0].dtype
+        result = kernel(*(b.astype(np.float64, copy=False) for b in blocks))
+        # Rounded back here, under the caller's errstate: a float64 result beyond float32's range
+        # (selu(3.24e38)) becomes inf, the correct rounding, without an overflow warning.
+        if isinstance(result, tuple):
+            return tuple(np.asarray(r).astype(dtype, copy=False) for r in result)
+        return np.asarray(result).astype(dtype, copy=False)
 
     return run
 
