@@ -297,12 +297,6 @@ ENTRIES: tuple[Activation, ...] = (
         stable=xncdf(z),
         saturate=40.0,
         dense=((-1.6, -1.2),),
-        ulp_bounds={
-            "f": (
-                7.0,
-                "SciPy's erfcx is itself off by up to 5.1 ULP on [-6, -0.5] (and erfc by up to 15, which is why the left tail uses erfcx); with exp(-z²/2) and three products the worst is 6.7 ULP at z = -1.366 on a grid of step 0.002 (6.0 at z = -1.573 here). An erfcx accurate to 1 ULP would bring it within 4.",
-            ),
-        },
         summary="z·Φ(z), Φ the standard normal CDF: weighs z by how likely a standard normal is below it.",
         reference="Hendrycks & Gimpel (2016), Gaussian error linear units",
         expected=Expected(nonlinear=True, monotonic=False, c1=True, bounded=False, zero_centred=True, saturating=True),

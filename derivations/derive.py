@@ -51,7 +51,7 @@ CACHE_FORMAT = 1
 class Unit:
     """One independent piece of `nnref derive`: ``build(name)`` returns JSON-able parts."""
 
-    kind: str  # "activation", "loss", "identities"
+    kind: str  # "activation", "loss", "identities", "tables"
     name: str
     fingerprint: str  # what the unit depends on besides the derivation code
 
@@ -118,10 +118,17 @@ def identities_unit(name: str) -> dict:
     return {"files": {f"docs/reference/{name}_identities.md": docgen.identity_page(_identity_groups()[name]())}}
 
 
+def tables_unit(name: str) -> dict:
+    from derivations import tables
+
+    return {"files": {"nnref/_generated/tables.py": tables.module_text()}}
+
+
 BUILDERS: dict[str, Callable[[str], dict]] = {
     "activation": activation_unit,
     "loss": loss_unit,
     "identities": identities_unit,
+    "tables": tables_unit,
 }
 
 
@@ -132,6 +139,7 @@ def units() -> list[Unit]:
     out = [Unit("activation", e.name, fingerprint(e)) for e in ENTRIES]
     out += [Unit("identities", name, "") for name in _identity_groups()]
     out += [Unit("loss", e.name, fingerprint(e)) for e in LOSS_ENTRIES]
+    out.append(Unit("tables", "mills", ""))
     return out
 
 

@@ -1340,7 +1340,7 @@ ENTRIES = {
         'params': {},
         'kinks': (),
         'kink': '',
-        'ulp_bounds': {'f': 7.0},
+        'ulp_bounds': {},
     },
     'gelu_tanh': {
         'title': 'GELU (tanh approximation)',
