@@ -8,11 +8,12 @@ on. For u < 0, nnref forms Φ(u) = h(u)·e^(−u²/2) with
 the exponential as a double-double (``nnref._primitives._exp_minus_half_square``). SciPy's erfcx is
 off by up to 5.2 ULP on [0.3, 4] and its erfc by up to 9.7 (measured against mpmath), which left
 gelu's f at 6 ULP. h is smooth and slowly varying, so on [−40, 0) (below −40 Φ underflows) it is
-taken instead from 32 Taylor polynomials of degree 22 about u0 = −0.625, −1.875, …, −39.375
-(|u − u0| ≤ 0.625 each, every centre a float64 so u − u0 rounds at most once). Their coefficients
+taken instead from 80 Taylor polynomials about u0 = −0.25, −0.75, …, −39.75 (|u − u0| ≤ 0.25
+each, every centre a float64 so u − u0 rounds at most once), each of the lowest degree whose first
+omitted term is below 2⁻⁵⁶ of h at both edges (15 next to 0, 7 near −40). Their coefficients
 follow from h' = u·h + 1/√(2π) by a recurrence, at 80 digits from one mpmath erfc per piece
-(``mills_coefficients``); the first omitted term is below 2⁻⁵⁶ of h at every edge, and
-Σ|c_k| 0.625^k is at most 2.2 h (so Horner's rounding stays near an ULP).
+(``mills_coefficients``), and Σ|c_k| 0.25^k is at most 1.43 h (so Horner's rounding stays near
+an ULP).
 
 `nnref derive` writes them to ``nnref/_generated/tables.py``.
 """
@@ -28,9 +29,9 @@ def mills(u):
     return mp.exp(u * u / 2) * mp.erfc(-u / mp.sqrt(2)) / 2
 
 
-STEP = 1.25  # each piece covers [u0 − 0.625, u0 + 0.625)
-PIECES = 32  # [−40, 0): below −40 Φ(u) underflows
-DEGREE = 22
+STEP = 0.5  # each piece covers [u0 − 0.25, u0 + 0.25)
+PIECES = 80  # [−40, 0): below −40 Φ(u) underflows
+MAX_DEGREE = 30
 
 
 def mills_coefficients(u0, n: int) -> list:
@@ -47,18 +48,22 @@ def mills_coefficients(u0, n: int) -> list:
 
 
 def mills_table() -> list[tuple[float, list[float]]]:
-    """[(u0, [c_0 … c_DEGREE])] of h about each centre, checked against its truncation bound."""
+    """[(u0, [c_0 … c_n])] of h about each centre, n the lowest degree whose first omitted term is
+    below 2⁻⁵⁶ of h at both edges (15 next to 0, 7 near −40)."""
     out = []
     with mp.workdps(80):
         r = mp.mpf(STEP) / 2
         for i in range(PIECES):
             u0 = -(i + 0.5) * STEP
-            coeffs = mills_coefficients(mp.mpf(u0), DEGREE + 1)
+            coeffs = mills_coefficients(mp.mpf(u0), MAX_DEGREE + 1)
             edge = min(mills(mp.mpf(u0) - r), mills(mp.mpf(u0) + r))
-            truncation = abs(coeffs[DEGREE + 1]) * r ** (DEGREE + 1)
-            if truncation > mp.mpf(2) ** -56 * edge:  # pragma: no cover - a change of STEP or DEGREE
-                raise ArithmeticError(f"h about {u0}: first omitted term {float(truncation):.2g} exceeds 2^-56 of h")
-            out.append((u0, [float(c) for c in coeffs[: DEGREE + 1]]))
+            degree = next(
+                (n for n in range(1, MAX_DEGREE + 1) if abs(coeffs[n + 1]) * r ** (n + 1) <= mp.mpf(2) ** -56 * edge),
+                None,
+            )
+            if degree is None:  # pragma: no cover - a change of STEP
+                raise ArithmeticError(f"h about {u0}: no degree up to {MAX_DEGREE} meets 2^-56 of h")
+            out.append((u0, [float(c) for c in coeffs[: degree + 1]]))
     return out
 
 
@@ -74,7 +79,7 @@ def module_text() -> str:
             HEADER.format(source="tables.py").rstrip("\n"),
             '"""Polynomial pieces the primitives read (derivations/tables.py says how they are made)."""',
             "",
-            f"#: e^(u²/2)·Φ(u) on [{-PIECES * STEP!r}, 0): piece i is c_0 … c_{DEGREE} of its Taylor series about",
+            f"#: e^(u²/2)·Φ(u) on [{-PIECES * STEP!r}, 0): piece i is c_0 … c_n of its Taylor series about",
             f"#: u0 = −(i + 0.5)·{STEP!r}, for |u − u0| ≤ {STEP / 2!r}.",
             f"MILLS_STEP = {STEP!r}",
             "MILLS = (",

@@ -88,31 +88,42 @@ def npdf(u):
     return np.where(inside, _exp_minus_half_square(uu) * _INV_SQRT_2PI, 0.0).astype(dtype, copy=False)
 
 
-_MILLS = None  # (step, coefficients as an array (pieces, degree + 1)), loaded on first use
+_MILLS = None  # (step, [coefficients of each piece as a tuple of floats]), loaded on first use
 
 
 def _mills(u: np.ndarray) -> np.ndarray:
     r""":math:`e^{u^2/2}\Phi(u) = \operatorname{erfcx}(-u/\sqrt2)/2` for u ≤ 0 (u ≥ −40).
 
     From the Taylor pieces of ``nnref/_generated/tables.py`` (derivations/tables.py), which cover
-    [−40, 0): SciPy's erfcx is off by up to 5.2 ULP on [−6, −0.4]. (SciPy's erfcx is kept for the
+    [−40, 0) in steps of 0.5: SciPy's erfcx is off by up to 5.2 ULP on [−6, −0.4]. Each piece
+    present is evaluated (Horner, in place) on its own elements only. (SciPy's erfcx is kept for
     points below −40, where Φ underflows and the caller discards it.)"""
     global _MILLS
     if _MILLS is None:
         from nnref._generated import tables
 
-        _MILLS = (tables.MILLS_STEP, np.array(tables.MILLS, dtype=np.float64))
+        _MILLS = (tables.MILLS_STEP, tables.MILLS)
     step, table = _MILLS
-    out = np.array(0.5 * scipy.special.erfcx(u * -_INV_SQRT_2), dtype=np.float64)  # 0-d too: written below
-    piece = np.floor(-u / step)
+    u = np.asarray(u, dtype=np.float64)
+    out = np.empty(u.shape, dtype=np.float64)
+    piece = np.floor(u * (-1.0 / step))  # step is a power of 2: exact
     inside = piece < len(table)
-    if inside.any():
-        k = piece[inside].astype(np.intp)
-        d = u[inside] + (k + 0.5) * step  # u − u0, u0 = −(k + ½)·step: exact within a factor 2 of u0
-        acc = table[k, -1]
-        for j in range(table.shape[1] - 2, -1, -1):
-            acc = acc * d + table[k, j]
-        out[inside] = acc
+    if not inside.all():
+        out[~inside] = 0.5 * scipy.special.erfcx(u[~inside] * -_INV_SQRT_2)
+    if not inside.any():
+        return out
+    where = np.flatnonzero(inside.ravel())
+    k = piece.ravel()[where].astype(np.intp)
+    flat = out.reshape(-1)
+    for p in np.flatnonzero(np.bincount(k, minlength=len(table))):
+        mine = where[k == p]
+        coeffs = table[p]
+        d = u.reshape(-1)[mine] + (p + 0.5) * step  # u − u0: exact within a factor 2 of u0
+        acc = np.full_like(d, coeffs[-1])
+        for c in reversed(coeffs[:-1]):
+            acc *= d
+            acc += c
+        flat[mine] = acc
     return out
 
 
@@ -125,12 +136,25 @@ def ndtr(u):
     alone is off by up to 458 ULP near x = 26, and ``ndtr`` by 1,558 ULP near u = -36.
     """
     u, dtype = _as_float64(u)
-    tail = u < _TAIL
-    body = 0.5 * scipy.special.erfc(np.where(tail, 0.0, u) * -_INV_SQRT_2)
-    ut = np.where(tail & (u >= _UNDERFLOW), u, _TAIL)
-    left = _exp_minus_half_square(ut) * _mills(ut)
-    left = np.where(u < _UNDERFLOW, 0.0, left)
-    return np.where(tail, left, body).astype(dtype, copy=False)
+    return _normal_halves(
+        u,
+        lambda v: 0.5 * scipy.special.erfc(v * -_INV_SQRT_2),
+        lambda v: _exp_minus_half_square(v) * _mills(v),
+    ).astype(dtype, copy=False)
+
+
+def _normal_halves(u: np.ndarray, right, left) -> np.ndarray:
+    """right(u) where u ≥ 0 (NaN included: it stays NaN), left(u) where −40 ≤ u < 0 and 0 below,
+    each computed on its own elements only."""
+    out = np.zeros(u.shape, dtype=np.float64)
+    negative = u < _TAIL
+    rest = ~negative
+    if rest.any():
+        out[rest] = right(u[rest])
+    left_side = negative & (u >= _UNDERFLOW)
+    if left_side.any():
+        out[left_side] = left(u[left_side])
+    return out
 
 
 def x_npdf(u):
@@ -155,12 +179,11 @@ def x_ndtr(u):
     r""":math:`u\,\Phi(u)` (the GELU): in the left tail u·erfcx(−u/√2)/2 is formed before the tiny
     exp(−u²/2), so the result is a normal number down to u ≈ −37.7 where Φ(u) alone is subnormal."""
     u, dtype = _as_float64(u)
-    tail = u < _TAIL
-    body = u * (0.5 * scipy.special.erfc(np.where(tail, 0.0, u) * -_INV_SQRT_2))
-    ut = np.where(tail & (u >= _UNDERFLOW), u, _TAIL)
-    left = (ut * _mills(ut)) * _exp_minus_half_square(ut)
-    left = np.where(u < _UNDERFLOW, 0.0, left)
-    return np.where(tail, left, body).astype(dtype, copy=False)
+    return _normal_halves(
+        u,
+        lambda v: v * (0.5 * scipy.special.erfc(v * -_INV_SQRT_2)),
+        lambda v: (v * _mills(v)) * _exp_minus_half_square(v),
+    ).astype(dtype, copy=False)
 
 
 def sech2(u):
