@@ -32,6 +32,8 @@ class Runtime:
     compile_activation: Callable[..., Any]
     #: The source of nnref/_primitives.py, which a standalone generated module carries along.
     primitives_source: Callable[[], str]
+    #: The source of nnref/_generated/tables.py, the constants those primitives read.
+    tables_source: Callable[[], str]
     #: nnref._arrays.check_params: parameters checked as the registry checks its own.
     check_params: Callable[..., dict]
     #: nnref.custom.derive: `nnref custom`'s pipeline in a worker process, under a time budget.
@@ -43,6 +45,7 @@ def runtime() -> Runtime:
     from nnref._arrays import check_params
     from nnref._compiled import compile_activation
     from nnref._generated import losses as generated_losses
+    from nnref._generated import tables
 
     return Runtime(
         activation=activations.get,
@@ -51,6 +54,7 @@ def runtime() -> Runtime:
         gradcheck=gradcheck,
         compile_activation=compile_activation,
         primitives_source=lambda: inspect.getsource(_primitives),
+        tables_source=lambda: inspect.getsource(tables),
         check_params=check_params,
         derive_custom=_derive_custom,
     )

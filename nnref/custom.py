@@ -184,7 +184,10 @@ def write_module(act: CustomActivation, path, force: bool = False, command: str 
     from derivations.custom import write
     from nnref._runtime import runtime
 
-    return write.write_module(act.report, path, runtime().primitives_source(), force=force, command=command)
+    rt = runtime()
+    return write.write_module(
+        act.report, path, rt.primitives_source(), rt.tables_source(), force=force, command=command
+    )
 
 
 def write_page(act: CustomActivation, folder, force: bool = False, command: str | None = None) -> list[Path]:

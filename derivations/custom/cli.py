@@ -115,7 +115,14 @@ def run(args: argparse.Namespace, runtime) -> int:
         else:
             print(report.table(source=args.out is None))
         if args.out is not None:
-            written = write_module(report, args.out, runtime.primitives_source(), force=args.force, command=command)
+            written = write_module(
+                report,
+                args.out,
+                runtime.primitives_source(),
+                runtime.tables_source(),
+                force=args.force,
+                command=command,
+            )
             print(f"\nwrote {written}")
         if args.docs is not None:
             args.docs.mkdir(parents=True, exist_ok=True)
