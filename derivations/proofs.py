@@ -52,12 +52,39 @@ def _zero(expr: sp.Expr) -> str | None:
     return None
 
 
+def _as_set(cond, var: sp.Symbol) -> sp.Set:
+    """The set of real var where cond holds. And, Or, Not and comparisons of var with a number are
+    combined directly; anything else goes to SymPy's ``as_set``, which took 38 s on the kinks of
+    clip(z, −1, 1)' (it simplifies every sub-condition to test it for periodicity)."""
+    if isinstance(cond, sp.And):
+        return sp.Intersection(*[_as_set(a, var) for a in cond.args])
+    if isinstance(cond, sp.Or):
+        return sp.Union(*[_as_set(a, var) for a in cond.args])
+    if isinstance(cond, sp.Not):
+        return sp.S.Reals - _as_set(cond.args[0], var)
+    if isinstance(cond, sp.core.relational.Relational):
+        lhs, rhs = cond.lhs, cond.rhs
+        if rhs == var and lhs.is_number:
+            cond, lhs, rhs = cond.reversed, var, lhs
+        if lhs == var and rhs.is_number and rhs.is_extended_real:
+            c = rhs
+            return {
+                sp.Eq: lambda: sp.FiniteSet(c),
+                sp.Ne: lambda: sp.S.Reals - sp.FiniteSet(c),
+                sp.StrictLessThan: lambda: sp.Interval.open(-sp.oo, c),
+                sp.LessThan: lambda: sp.Interval(-sp.oo, c),
+                sp.StrictGreaterThan: lambda: sp.Interval.open(c, sp.oo),
+                sp.GreaterThan: lambda: sp.Interval(c, sp.oo),
+            }[type(cond)]()
+    return cond.as_set()
+
+
 def _effective_regions(diff: sp.Piecewise, var: sp.Symbol) -> list[tuple[sp.Expr, sp.Set]]:
     """(branch expression, the set of var where that branch is the one taken): ordered semantics."""
     taken = sp.S.EmptySet
     out = []
     for expr, cond in diff.args:
-        region = sp.S.Reals if cond is sp.true else cond.as_set()
+        region = sp.S.Reals if cond is sp.true else _as_set(cond, var)
         region = sp.Intersection(region, sp.S.Reals) - taken
         taken = sp.Union(taken, region)
         out.append((expr, region))
