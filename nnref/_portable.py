@@ -7,16 +7,18 @@ one-exp form: 1.64 ULP on one, 1.72 on the other) and the gradients a Learn page
 in their last digits, and the drift tests fail on the other machine. The commands that write
 files (`nnref derive`, `nnref check`, ``python -m learn.build``, ``python -m bench.accuracy``) and
 the test suite therefore run with NumPy's AVX-512 kernels turned off (``NPY_DISABLE_CPU_FEATURES``),
-which are the kernels every x86-64-v3 machine runs. The runtime itself, imported by your code,
-uses whatever your machine has.
+which are the kernels every x86-64-v3 machine runs, and PyTorch's likewise (``ATEN_CPU_CAPABILITY=avx2``).
+The runtime itself, imported by your code, uses whatever your machine has.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import sys
 
 VARIABLE = "NPY_DISABLE_CPU_FEATURES"
+TORCH_VARIABLE = "ATEN_CPU_CAPABILITY"
 #: NumPy 2.4's dispatch targets above x86-64-v3 (``numpy._core._multiarray_umath.__cpu_dispatch__``).
 FEATURES = ("X86_V4", "AVX512_ICL", "AVX512_SPR")
 
@@ -30,7 +32,9 @@ def _avx512_in_use() -> bool:
         from numpy._core._multiarray_umath import __cpu_features__
     except ImportError:  # NumPy 1.x
         from numpy.core._multiarray_umath import __cpu_features__
-    return any(__cpu_features__.get(f) for f in ("AVX512F", *FEATURES))
+    # The dispatch targets only: NPY_DISABLE_CPU_FEATURES turns them off, while the hardware flags
+    # (AVX512F, ...) stay True on an AVX-512 machine whatever the variable says.
+    return any(__cpu_features__.get(f) for f in FEATURES)
 
 
 def pin(rerun: list[str] | None = None) -> None:
@@ -41,6 +45,10 @@ def pin(rerun: list[str] | None = None) -> None:
     ``python``, e.g. ``["-m", "nnref", "derive"]``) starts the command again with the variable set,
     and without ``rerun`` this raises, naming the variable to set.
     """
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        # PyTorch picks its CPU kernels by itself: AVX-512 ones round softplus differently, and the
+        # "checking your code" page prints a torch VJP check (read when torch is imported, later).
+        os.environ.setdefault(TORCH_VARIABLE, "avx2")
     if pinned():
         return
     os.environ[VARIABLE] = " ".join([*os.environ.get(VARIABLE, "").split(), *FEATURES])

@@ -5,6 +5,7 @@ NumPy's AVX-512 kernels off where they were on."""
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -16,11 +17,17 @@ from nnref import _portable, cli
 def test_the_suite_runs_on_the_portable_kernels():
     assert _portable.pinned()
     assert not _portable._avx512_in_use()
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        import torch
+
+        assert torch.backends.cpu.get_cpu_capability() in ("AVX2", "DEFAULT")
 
 
 @pytest.fixture
 def avx512(monkeypatch):
     """A process where NumPy came up with AVX-512: the variable unset, the kernels in use."""
+    import numpy  # noqa: F401 - loaded, as in a command that has started (else pin() has nothing to undo)
+
     monkeypatch.delenv(_portable.VARIABLE, raising=False)
     monkeypatch.setattr(_portable, "_avx512_in_use", lambda: True)
     calls = []
