@@ -92,14 +92,8 @@ def limiting(name: str, which: str, prims: dict[str, float]) -> str:
     counts: dict[str, int] = {}
     for kernel in which.split("+"):
         source = _kernel_source(name, kernel)
-        for key, n in calls_in(source).items():
+        for key, n in calls_in(source).items():  # nnref's primitives are timed whole (timing.PRIMITIVES)
             counts[key] = counts.get(key, 0) + n
-        for primitive, inner in (
-            ("nnref._primitives.x_ndtr", "scipy.special.erfc"),
-            ("nnref._primitives.ndtr", "scipy.special.erfc"),
-            ("nnref._primitives.sech2", "numpy.exp"),
-        ):
-            counts[inner] = counts.get(inner, 0) + source.count(primitive + "(")
     counts = {k: n for k, n in counts.items() if n}
     if not counts:
         return "—"

@@ -177,6 +177,12 @@ PRIMITIVES: dict[str, Callable[[np.ndarray], object]] = {
     "scipy.special.erfc": lambda x: __import__("scipy.special").special.erfc(x),
     "scipy.special.erfcx": lambda x: __import__("scipy.special").special.erfcx(x),
     "scipy.special.erf": lambda x: __import__("scipy.special").special.erf(x),
+    # nnref's own primitives, timed whole: Φ is erfc for u ≥ 0 and the generated pieces of
+    # e^(u²/2)Φ(u) for u < 0 (nnref/_generated/tables.py), sech² one exp and a few operations
+    "nnref._primitives.ndtr": lambda x: __import__("nnref._primitives")._primitives.ndtr(x),
+    "nnref._primitives.x_ndtr": lambda x: __import__("nnref._primitives")._primitives.x_ndtr(x),
+    "nnref._primitives.npdf": lambda x: __import__("nnref._primitives")._primitives.npdf(x),
+    "nnref._primitives.sech2": lambda x: __import__("nnref._primitives")._primitives.sech2(x),
 }
 
 
