@@ -313,7 +313,8 @@ def quick_answer(entry) -> str:
 def guards_section(entry) -> str:
     """One sentence on the clamps and Taylor patches the generated code adds to the closed forms,
     with the code's exact forms folded away."""
-    if not (entry.patches or entry.saturate is not None):
+    tails = {which: entry.tails(which) for which in LABEL}
+    if not (entry.patches or entry.saturate is not None or any(tails.values())):
         return ""
     parts = []
     if entry.saturate is not None:
@@ -333,6 +334,19 @@ def guards_section(entry) -> str:
                 if flats
                 else ""
             )
+        )
+    if any(tails.values()):
+        forms = []
+        for which, found in tails.items():
+            for t in found:
+                exp = f"e^{{{'-' if t.side > 0 else ''}{'' if t.order == 1 else t.order}z}}"
+                forms.append(f"${LABEL[which]} = ({sp.latex(t.poly)})\\,{exp}$ beyond $z = {t.edge:g}$")
+        parts.append(
+            "- **A tail.** Far out, the code computes "
+            + ", ".join(forms)
+            + ": these are the functions to all digits there, and the exponential alone is subnormal (below "
+            "2.2e-308, with fewer significant bits) where the product is still a normal number, so the code "
+            "scales it by $e^{64}$ and multiplies by $e^{-64}$ last (`derivations/tails.py`)."
         )
     out = [
         "### Guards in the generated code\n",

@@ -171,13 +171,32 @@ class Activation(_Measured):
 
     # ---- what the code computes --------------------------------------------------------------
     @cached_property
-    def code_f(self) -> sp.Expr:
+    def closed_f(self) -> sp.Expr:
+        """The stable f before tail patches (what the proofs compare, and what f' derives from)."""
         return self.f if self.stable is None else self.stable
+
+    @cached_property
+    def code_f(self) -> sp.Expr:
+        from derivations.tails import with_tails
+
+        return with_tails(self.closed_f, self.tails("f"))
+
+    def tails(self, which: str) -> list:
+        """Where ``which`` is a polynomial times an underflowing exponential (derivations/tails.py)."""
+        if which not in self._tails:
+            from derivations.tails import find_tails
+
+            self._tails[which] = find_tails(self.textbook(which))
+        return self._tails[which]
+
+    @cached_property
+    def _tails(self) -> dict:
+        return {}
 
     @cached_property
     def closed_df(self) -> sp.Expr:
         """The stable f' before patches and saturation (what the proofs compare)."""
-        return self.stable_df if self.stable_df is not None else sp.diff(self.code_f, z)
+        return self.stable_df if self.stable_df is not None else sp.diff(self.closed_f, z)
 
     @cached_property
     def closed_d2f(self) -> sp.Expr:
@@ -217,13 +236,17 @@ class Activation(_Measured):
 
     @cached_property
     def code_df(self) -> sp.Expr:
+        from derivations.tails import with_tails
+
         expr = self._patched[0] if self.patches else self.closed_df
-        return self._saturated(expr)
+        return with_tails(self._saturated(expr), self.tails("df"))
 
     @cached_property
     def code_d2f(self) -> sp.Expr:
+        from derivations.tails import with_tails
+
         expr = self._patched_d2f[0] if self.d2f_patches else self.closed_d2f
-        return self._saturated(expr)
+        return with_tails(self._saturated(expr), self.tails("d2f"))
 
     def code(self, which: str) -> sp.Expr:
         """What the generated code computes for "f", "df" or "d2f" (patches and saturation included)."""
@@ -231,7 +254,7 @@ class Activation(_Measured):
 
     def closed(self, which: str) -> sp.Expr:
         """The code's closed form, before Taylor patches and saturation (what the proofs compare)."""
-        return {"f": self.code_f, "df": self.closed_df, "d2f": self.closed_d2f}[which]
+        return {"f": self.closed_f, "df": self.closed_df, "d2f": self.closed_d2f}[which]
 
     def _saturated(self, expr: sp.Expr) -> sp.Expr:
         if self.saturate is None:

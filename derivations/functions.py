@@ -558,13 +558,12 @@ class sigmoid_cubic(StableFunction):
 
     def _eval_derivative(self, s):
         v, c, k, m = self.args
-        inner = m * c * (1 + 3 * k * v**2) * sigmoid_cubic(v, -c, k, 1) * sp.diff(v, s) + sp.diff(m, s)
-        return sigmoid_cubic(v, c, k, inner)
+        return sigmoid_cubic(v, c, k, sigmoid_cubic_slope(v, c, k, m * sp.diff(v, s), sp.diff(m, s)))
 
     def fdiff(self, argindex=1):
         v, c, k, m = self.args
         if argindex == 1:
-            return sigmoid_cubic(v, c, k, m * c * (1 + 3 * k * v**2) * sigmoid_cubic(v, -c, k, 1))
+            return sigmoid_cubic(v, c, k, sigmoid_cubic_slope(v, c, k, m, 0))
         if argindex == 4:
             return sigmoid_cubic(v, c, k, 1)
         raise ValueError("sigmoid_cubic: c and k are constants")
@@ -579,6 +578,84 @@ class sigmoid_cubic(StableFunction):
         v, c, k, m = self.args
         gate = rf"\sigma\left({printer._print(c * (v + k * v**3))}\right)"
         tex = gate if m == 1 else rf"\left({printer._print(m)}\right) {gate}"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+    def _eval_is_real(self):
+        return all(a.is_extended_real for a in self.args) or None
+
+
+class sigmoid_cubic_slope(StableFunction):
+    r""":math:`a + m\,c(1 + 3kv^2)\,\sigma(-c(v + k v^3))`: m times the derivative of
+    log σ(c(v + kv³)), the factor each derivative of ``sigmoid_cubic`` brings down, plus the rest
+    of that derivative's multiplier a; printed as ``nnref._primitives.expit_cubic_slope``, which
+    forms m·c(1 + 3kv²) and the gate's argument as double-doubles and rounds the whole once.
+
+    Written out it is seven roundings (v², the two constants, three products, the sum): 4.3 ULP
+    in gelu_tanh's f' = σ(x)(1 + z·c(1 + 3kz²)σ(−x)) at z = −18. Its own derivative is again
+    such nodes (``_eval_derivative``), so f'' keeps the form. In the product −m q² σ(x)σ(−x) of that
+    derivative, σ(−x) is applied last (the inner node is −m q σ(x)): for large v it is the factor
+    that underflows, and the primitive applies it without a subnormal in between (gelu_tanh's f''
+    near z = 21.26, where it is 3e-308, lost 1,080 ULP to a subnormal −m q σ(−x) times q²).
+    """
+
+    nargs = 5
+    exact_args = (1,)
+    why = (
+        "a + m·c(1 + 3kv²)σ(−x) written out rounds seven times (4.3 ULP in gelu_tanh's f'): the primitive "
+        "forms m·c(1 + 3kv²) and x as double-doubles and rounds the result once."
+    )
+
+    @classmethod
+    def eval(cls, v, c, k, m, a):
+        if m.is_zero:
+            return a
+
+    @classmethod
+    def textbook_of(cls, v, c, k, m, a):
+        return a + m * c * (1 + 3 * k * v**2) / (1 + sp.exp(c * (v + k * v**3)))
+
+    def _eval_derivative(self, s):
+        v, c, k, m, a = self.args
+        dv = sp.diff(v, s)
+        rest = (
+            sp.diff(a, s)
+            + sigmoid_cubic(v, -c, k, 6 * c * k * m * v * dv)
+            + sigmoid_cubic_slope(v, c, k, sigmoid_cubic_slope(v, -c, k, m * dv, 0), 0)
+        )
+        return sigmoid_cubic_slope(v, c, k, sp.diff(m, s), rest)
+
+    def fdiff(self, argindex=1):
+        v, c, k, m, a = self.args
+        if argindex == 1:
+            return sigmoid_cubic(v, -c, k, 6 * c * k * m * v) + sigmoid_cubic_slope(
+                v, c, k, sigmoid_cubic_slope(v, -c, k, m, 0), 0
+            )
+        if argindex == 4:
+            return sigmoid_cubic_slope(v, c, k, 1, 0)
+        if argindex == 5:
+            return sp.Integer(1)
+        raise ValueError("sigmoid_cubic_slope: c and k are constants")
+
+    def numpy_code(self, printer) -> str:
+        v, c, k, m, a = self.args
+        args = f"{printer._print(v)}, {_float_pair(c)}, {float(k)!r}, {printer._print(m)}"
+        return f"nnref._primitives.expit_cubic_slope({args}{'' if a == 0 else ', ' + printer._print(a)})"
+
+    def _latex(self, printer, exp=None):
+        v, c, k, m, a = self.args
+        # m·c(1 + 3kv²) as one SymPy product, unless m holds a node (SymPy would print it bare inside
+        # a fraction): then (m) times the product, the sign in front either way
+        gate = rf"\,\sigma\left({printer._print(-c * (v + k * v**3))}\right)"
+        if m.has(StableFunction):
+            factor = printer._print(c * (1 + 3 * k * v**2))
+            sign, factor = ("- ", factor[1:].lstrip()) if factor.startswith("-") else ("", factor)
+            tex = rf"{sign}\left({printer._print(m)}\right) {factor}{gate}"
+        else:
+            tex = printer._print(m * c * (1 + 3 * k * v**2)) + gate
+        if a != 0:
+            tex = (
+                rf"{printer._print(a)} - {tex[1:].lstrip()}" if tex.startswith("-") else rf"{printer._print(a)} + {tex}"
+            )
         return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
     def _eval_is_real(self):

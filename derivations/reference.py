@@ -27,11 +27,14 @@ DTYPES = (np.float64, np.float32)
 
 
 def full_range_grid(extra=()) -> np.ndarray:
-    """Both signs of magnitudes 1e-300 … 1e3, dense steps in [-40, 40], ±0, ±708, ±745, ±1e308."""
+    """Both signs of magnitudes 1e-300 … 1e3, dense steps in [-40, 40], ±0, ±708, ±745, ±1e308, and
+    steps of 1.5 through ±[700, 745] and 0.75 through ±[350, 372.5], where e^(∓z) (and e^(∓2z)) turns
+    subnormal while a polynomial times it is still normal (silu(−711.5) = −1.8e-306)."""
     mags = np.logspace(-300, 3, 152)
     dense = np.linspace(-40.0, 40.0, 401)
     special = [0.0, 708.0, -708.0, 745.0, -745.0, 1e308, -1e308, 1.0, -1.0, 3.0, -3.0]
-    grid = np.concatenate([mags, -mags, dense, special, np.asarray(extra, dtype=np.float64)])
+    underflow = np.concatenate([np.linspace(700.0, 745.0, 31), np.linspace(350.0, 372.5, 31)])
+    grid = np.concatenate([mags, -mags, dense, special, underflow, -underflow, np.asarray(extra, dtype=np.float64)])
     return np.unique(grid)
 
 

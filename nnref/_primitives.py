@@ -7,6 +7,8 @@ activation or a derivative. They are verified against mpmath like everything els
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 
@@ -232,6 +234,33 @@ def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) 
     return out
 
 
+def exp_tail(closed, z, side: int, n: int, edge: float, coeffs: tuple) -> np.ndarray:
+    r"""``closed`` except beyond ``edge`` (z < edge for side −1, z > edge for side +1): there
+    P(z)·e^(−n|z|), P = Σ coeffs[k] z^k, as :math:`(P(z)\,e^{-n|z| + 64})\,e^{-64}`.
+
+    The generated f, f' or f'' calls this where it is a polynomial times an exponential far out
+    (derivations/tails.py): e^(−n|z|) is subnormal from n|z| ≈ 708 while P(z)·e^(−n|z|) may still be
+    normal, and scaled by e^64 nothing is subnormal before the last rounding. n|z| + 64 is exact
+    (n is 1 or 2, n|z| ≥ 700). Evaluated only on the elements beyond the edge.
+    """
+    z = np.asarray(z)
+    out = np.array(closed, dtype=np.result_type(closed, z, 0.0), copy=True)
+    out = np.broadcast_to(out, z.shape).copy() if out.shape != z.shape else out
+    with np.errstate(invalid="ignore"):
+        beyond = (z < edge) if side < 0 else (z > edge)
+    beyond &= np.isfinite(z)  # ±inf: the limits, set by the caller
+    if beyond.any():
+        # Beyond n|z| = 2000, e^(−n|z| + 64) is 0 and P(z) could overflow: P at ±2000 keeps the sign.
+        zz = np.clip(z[beyond].astype(np.float64), -2000.0, 2000.0)
+        acc = np.full_like(zz, coeffs[-1])
+        for c in reversed(coeffs[:-1]):
+            acc *= zz
+            acc += c
+        with np.errstate(under="ignore"):  # beyond n|z| ≈ 809 the result underflows to ±0, as it should
+            out[beyond] = (acc * np.exp(-n * np.abs(zz) + _GATE_SHIFT)) * _EXP_MINUS_SHIFT
+    return out
+
+
 def exp_neg_square(u, c_hi: float, c_lo: float):
     r""":math:`e^{-c u^2}` for a constant c = c_hi + c_lo > 0, accurate to about 1 ULP.
 
@@ -272,6 +301,75 @@ _GATE_SHIFT = 64.0  # exp(x + 64) is normal where exp(x) is subnormal; x + 64 is
 _GATE_FAR = -600.0  # below, σ(x) = exp(x) to all digits (1 + exp(x) rounds to 1)
 
 
+_CUBIC = threading.local()  # per thread (the blockwise pool): the last argument of _cubic_dd and its result
+
+
+def _cubic_dd(v: np.ndarray, c_hi: float, c_lo: float, k: float):
+    """(x, x_lo, small, v², v²_lo): x + x_lo = c(v + kv³) and v·v as double-doubles where |v| < 1e4
+    (small); beyond, x is ±inf with the sign of c·v, x_lo is 0 (|x| > 7e10: σ is 0 or 1 to all
+    digits) and v² is 0.
+
+    A derivative of GELU-tanh's gate calls this with the same v up to five times (f'' has five
+    gate nodes): the last v of each thread is kept, as a copy, with its result, and is compared
+    element for element before the result is reused. −c gives −x exactly (rounding is symmetric)."""
+    sign = 1.0 if c_hi > 0 else -1.0
+    key = (sign * c_hi, sign * c_lo, k)
+    last = getattr(_CUBIC, "last", None)
+    if last is not None and last[0] == key and last[1].shape == v.shape and np.array_equal(last[1], v, equal_nan=True):
+        x, x_lo, small, s, e = last[2]
+    else:
+        x, x_lo, small, s, e = _cubic_dd_of(v, *key)
+        _CUBIC.last = (key, v.copy(), (x, x_lo, small, s, e))
+    if sign < 0:
+        x, x_lo = -x, -x_lo
+    return x, x_lo, small, s, e
+
+
+def _cubic_dd_of(v: np.ndarray, c_hi: float, c_lo: float, k: float):
+    small = np.abs(v) < 1e4  # beyond, v³ may overflow
+    vs = np.where(small, v, 0.0)
+    s, e = two_product(vs, vs)
+    t, f = two_product(vs, s)
+    p, g = two_product(np.full_like(t, k), t)
+    w, h = two_sum(vs, p)
+    w_lo = h + g + k * (f + vs * e)
+    x, y = two_product(np.full_like(w, c_hi), w)
+    x_lo = np.where(small, y + c_hi * w_lo + c_lo * w, 0.0)
+    with np.errstate(invalid="ignore"):  # NaN in v stays NaN
+        x = np.where(small, x, np.sign(v) * np.sign(c_hi) * np.inf)
+    return x, x_lo, small, s, e
+
+
+def _expit_compensated(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1/(1 + E), E = exp(−x), with 1 + E a double-double and the quotient corrected by one
+    Newton step: only E's own rounding is left (within 0.8 ULP where SciPy's expit reaches 1.4)."""
+    with np.errstate(over="ignore"):
+        big = np.exp(-x)
+    fine = big < 1e150  # beyond, σ = 1/E to all digits (and Dekker's split would overflow)
+    e = np.where(fine, big, 0.0)
+    s, s_lo = two_sum(np.ones_like(e), e)
+    r = 1.0 / s
+    p, p_lo = two_product(s, r)
+    r = r + r * (((1.0 - p) - p_lo) - s_lo * r)
+    with np.errstate(divide="ignore", over="ignore"):  # 1/E only where E ≥ 1e150
+        return np.where(fine, r, 1.0 / big)
+
+
+def _times_expit_dd(m, x, x_lo):
+    """m·σ(x + x_lo), with σ(x + x_lo) = σ(x) + σ(x)σ(−x)x_lo to first order in x_lo, and below
+    x = −600 (σ(x) = e^x, subnormal from x ≈ −708) as (m e^{x + 64}(1 + x_lo))e^{−64}: no
+    subnormal before the last rounding."""
+    sig = _expit_compensated(x)
+    # 1 − σ(x) stands for σ(−x): where it cancels (x > 0) the correction term is below 2⁻¹⁰⁰ of σ.
+    with np.errstate(invalid="ignore", over="ignore"):  # inf·0 only where special values are set
+        out = m * (sig + sig * (1.0 - sig) * x_lo)
+        far = x < _GATE_FAR
+        if far.any():
+            tail = (m * (np.exp(np.where(far, x, 0.0) + _GATE_SHIFT) * (1.0 + x_lo))) * _EXP_MINUS_SHIFT
+            out = np.where(far, tail, out)
+    return out
+
+
 def expit_cubic(v, c_hi: float, c_lo: float, k: float, m=1.0):
     r""":math:`m\,\sigma(c(v + k v^3))` for constants c = c_hi + c_lo and k (GELU-tanh's gate).
 
@@ -284,25 +382,53 @@ def expit_cubic(v, c_hi: float, c_lo: float, k: float, m=1.0):
     """
     v, dtype = _as_float64(v)
     m = np.asarray(m, dtype=np.float64)
-    small = np.abs(v) < 1e4  # beyond, |x| > 7e10: σ is 0 or 1 to all digits (and v³ may overflow)
-    vs = np.where(small, v, 0.0)
-    s, e = two_product(vs, vs)
-    t, f = two_product(vs, s)
-    p, g = two_product(np.full_like(t, k), t)
-    w, h = two_sum(vs, p)
-    w_lo = h + g + k * (f + vs * e)
-    x, y = two_product(np.full_like(w, c_hi), w)
-    x_lo = np.where(small, y + c_hi * w_lo + c_lo * w, 0.0)
-    with np.errstate(invalid="ignore"):  # NaN in v stays NaN
-        x = np.where(small, x, np.sign(v) * np.sign(c_hi) * np.inf)
-    sig = scipy.special.expit(x)
-    # 1 − σ(x) stands for σ(−x): where it cancels (x > 0) the correction term is below 2⁻¹⁰⁰ of σ.
-    with np.errstate(invalid="ignore", over="ignore"):  # inf·0 only where the special values are set
-        out = m * (sig + sig * (1.0 - sig) * x_lo)
-        far = x < _GATE_FAR
+    x, x_lo = _cubic_dd(v, c_hi, c_lo, k)[:2]
+    out = _times_expit_dd(m, x, x_lo)
+    return np.asarray(out).astype(dtype, copy=False)
+
+
+def expit_cubic_slope(v, c_hi: float, c_lo: float, k: float, m=1.0, a=0.0):
+    r""":math:`a + m\,c(1 + 3kv^2)\,\sigma(-c(v + k v^3))`: m times the derivative of
+    log σ(c(v + kv³)), the factor every derivative of GELU-tanh's gate carries, plus a.
+
+    Written out, m·c(1 + 3kv²)·σ(−x) + a is seven roundings (v², the constants, three products,
+    the sum) and costs up to 4.3 ULP in gelu_tanh's f' = σ(x)(1 + z·c(1 + 3kz²)σ(−x)). Here
+    m·c(1 + 3kv²) is a double-double (3k is rounded once, as the textbook derivative's constant
+    is), σ(−x) is taken at the double-double x + x_lo of ``expit_cubic``, and the product and the
+    sum are rounded once. Where |v| ≥ 1e4 the result is a + m·c(1 + 3kv²) (rounded plainly,
+    possibly ±inf) where σ(−x) is 1, and a where it is 0.
+    """
+    v, dtype = _as_float64(v)
+    m = np.broadcast_to(np.asarray(m, dtype=np.float64), v.shape)
+    a = np.broadcast_to(np.asarray(a, dtype=np.float64), v.shape)
+    x, x_lo, small, s, e = _cubic_dd(v, c_hi, c_lo, k)
+    k3 = 3.0 * k
+    p, g = two_product(np.full_like(s, k3), s)
+    w, h = two_sum(np.ones_like(p), p)
+    w_lo = h + g + k3 * e
+    q, y = two_product(np.full_like(w, c_hi), w)
+    q_lo = y + c_hi * w_lo + c_lo * w
+    fine = small & (np.abs(m) < 1e140)  # |m·q| < 1e150: Dekker's split holds (NaN: not fine)
+    ms = np.where(fine, m, 0.0)
+    mq, r = two_product(ms, q)
+    mq_lo = r + ms * q_lo
+    # σ(−x − x_lo) = sig − sig·(1 − sig)·x_lo to first order; the product with mq + mq_lo as a
+    # double-double, then a added to it by Knuth's sum: one rounding at the end.
+    sig = _expit_compensated(-x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        prod, prod_err = two_product(mq, sig)
+        prod_lo = prod_err + mq_lo * sig - mq * sig * (1.0 - sig) * x_lo
+        total, total_err = two_sum(a, prod)
+        out = total + (total_err + prod_lo)
+        far = -x < _GATE_FAR  # σ(−x) = e^(−x), subnormal from −x ≈ −708 where the product may be normal
         if far.any():
-            tail = (m * (np.exp(np.where(far, x, 0.0) + _GATE_SHIFT) * (1.0 + x_lo))) * _EXP_MINUS_SHIFT
-            out = np.where(far, tail, out)
+            rel = mq_lo / np.where(mq != 0, mq, 1.0) - x_lo
+            tail = (mq * (np.exp(np.where(far, -x, 0.0) + _GATE_SHIFT) * (1.0 + rel))) * _EXP_MINUS_SHIFT
+            out = np.where(far, a + tail, out)
+        if not fine.all():
+            gate = scipy.special.expit(-x)
+            plain = a + np.where(gate == 0, 0.0, m * (c_hi * (1.0 + k3 * v * v)) * gate)
+            out = np.where(fine, out, plain)
     return np.asarray(out).astype(dtype, copy=False)
 
 

@@ -122,7 +122,10 @@ def test_the_report_is_data_and_a_table(quick_gelu):
 def test_parameters_are_bound_and_named(tmp_path):
     swish = activation("z*sigmoid(beta*z)", name="swish", beta=1.0, verify=False)
     assert swish.params == {"beta": 1.0}
-    assert np.array_equal(swish.f(GRID), A.get("silu").f(GRID))
+    # Beyond |z| = 700 silu has its tail patch (derivations/tails.py), which needs a polynomial fixed
+    # at derive time: a parameter in the exponent (β) leaves none, so the two differ only there.
+    inner = GRID[np.abs(GRID) < 700]
+    assert np.array_equal(swish.f(inner), A.get("silu").f(inner))
     assert "def swish_f(z, beta=1.0):" in swish.source
     for bad in ({"beta": -1.0}, {"beta": float("nan")}, {"beta": "1"}):
         with pytest.raises(CustomError, match="parameter beta"):

@@ -11,6 +11,7 @@ from derivations import functions as F
 from derivations.codegen import function_source
 from derivations.printer import numpy_code
 from derivations.symbols import z
+from derivations.tails import TailPatch
 from derivations.taylor import TaylorPatch
 
 #: node class -> (an instance, its printed form)
@@ -41,10 +42,18 @@ GOLDEN = {
         F.sigmoid_cubic(z, 2 * sp.sqrt(2 / sp.pi), sp.Float("0.044715"), z),
         "nnref._primitives.expit_cubic(z, 1.5957691216057308, -9.96930880911092e-17, 0.044715, z)",
     ),
+    F.sigmoid_cubic_slope: (
+        F.sigmoid_cubic_slope(z, 2 * sp.sqrt(2 / sp.pi), sp.Float("0.044715"), z, 1),
+        "nnref._primitives.expit_cubic_slope(z, 1.5957691216057308, -9.96930880911092e-17, 0.044715, z, 1)",
+    ),
     F.xlogy: (F.xlogy(z, 1 - z), "scipy.special.xlogy(z, 1 - z)"),
     F.xlog1py: (F.xlog1py(z, -z), "scipy.special.xlog1py(z, -z)"),
     F.xdivy: (F.xdivy(z, 1 + z), "nnref._primitives.xdivy(z, z + 1)"),
     F.sigmoid_minus: (F.sigmoid_minus(z, 1 - z), "nnref._primitives.expit_minus(z, 1 - z)"),
+    TailPatch: (
+        TailPatch(z * F.sigmoid(z), z, -1, 1, sp.Float(-700.0), sp.Tuple(0.0, 1.0)),
+        "nnref._primitives.exp_tail(z*scipy.special.expit(z), z, -1, 1, -700.0, (0.0, 1.0,))",
+    ),
     TaylorPatch: (
         TaylorPatch(F.sigmoid(z), z, sp.Float(0.5), sp.Float(0.0), sp.Float(0.25), sp.Tuple(1.0, 2.0)),
         # the coefficients are a named module constant (printed once by codegen, not inline)
@@ -75,7 +84,7 @@ def test_node_rewrites_to_its_textbook_form_and_evaluates(cls):
     node, _ = GOLDEN[cls]
     textbook = F.to_textbook(node)
     assert not textbook.atoms(F.StableFunction) and not isinstance(textbook, F.StableFunction)
-    if cls is not TaylorPatch:  # a patch's "textbook" is the closed form beneath it
+    if cls not in (TaylorPatch, TailPatch):  # a patch's "textbook" is the closed form beneath it
         assert float(sp.N(node.subs(z, sp.Rational(1, 3)), 30)) == pytest.approx(
             float(sp.N(textbook.subs(z, sp.Rational(1, 3)), 30)), rel=1e-15
         )

@@ -84,6 +84,8 @@ def standalone_module(report: Report, command: str, primitives: str, tables: str
         "Needs only NumPy and SciPy.",
         '"""',
         "",
+        "import threading",
+        "",
         "import numpy",
         "import numpy as np",
         "import scipy.special",
