@@ -244,7 +244,9 @@ def page(functions: list[Function], tools, machine: dict) -> str:
         "",
         "Every elementwise activation ($f$ and $f'$) and every per-element loss (value and gradient), "
         "measured in float64 against mpmath on the full-range grid: both signs of magnitudes "
-        "1e-300 … 1e3, dense steps in [−40, 40], ±708, ±745 and ±1e308 (losses on their own domain, "
+        "1e-300 … 1e3, dense steps in [−40, 40], ±708, ±745, ±1e308, and steps through ±[700, 745] and "
+        "±[350, 372.5], where $e^{\\mp z}$ and $e^{\\mp 2z}$ turn subnormal while a polynomial times them is "
+        "still normal (losses on their own domain, "
         "for several targets; the worst target is shown). The error is counted in ULPs where the "
         "true value is a normal float64; NaN or inf where the true value is finite counts as an "
         "infinite error and is counted separately. Kinks, where a derivative is a stated convention, "
