@@ -97,36 +97,40 @@ def _mills(u: np.ndarray) -> np.ndarray:
     r""":math:`e^{u^2/2}\Phi(u) = \operatorname{erfcx}(-u/\sqrt2)/2` for u ≤ 0 (u ≥ −40).
 
     From the Taylor pieces of ``nnref/_generated/tables.py`` (derivations/tables.py), which cover
-    [−40, 0) in steps of 0.5: SciPy's erfcx is off by up to 5.2 ULP on [−6, −0.4]. Each piece
-    present is evaluated (Horner, in place) on its own elements only. (SciPy's erfcx is kept for
-    points below −40, where Φ underflows and the caller discards it.)"""
+    [−40, 0) in steps of 0.5: SciPy's erfcx is off by up to 5.2 ULP on [−6, −0.4]. The pieces'
+    coefficients are padded with leading zeros to one degree, so every element runs the same Horner
+    steps with its own piece's coefficients gathered (``take``); a leading zero changes no bit.
+    (SciPy's erfcx is kept for points below −40, where Φ underflows and the caller discards it.)"""
     global _MILLS
     if _MILLS is None:
         from nnref._generated import tables
 
-        _MILLS = (tables.MILLS_STEP, tables.MILLS)
-    step, table = _MILLS
+        degree = max(len(c) for c in tables.MILLS)
+        columns = np.zeros((degree, len(tables.MILLS)))  # columns[j, i]: c_j of piece i
+        for i, c in enumerate(tables.MILLS):
+            columns[: len(c), i] = c
+        _MILLS = (tables.MILLS_STEP, columns)
+    step, columns = _MILLS
     u = np.asarray(u, dtype=np.float64)
-    out = np.empty(u.shape, dtype=np.float64)
     piece = np.floor(u * (-1.0 / step))  # step is a power of 2: exact
-    inside = piece < len(table)
-    if not inside.all():
-        out[~inside] = 0.5 * scipy.special.erfcx(u[~inside] * -_INV_SQRT_2)
-    if not inside.any():
-        return out
-    where = np.flatnonzero(inside.ravel())
-    k = piece.ravel()[where].astype(np.intp)
-    flat = out.reshape(-1)
-    for p in np.flatnonzero(np.bincount(k, minlength=len(table))):
-        mine = where[k == p]
-        coeffs = table[p]
-        d = u.reshape(-1)[mine] + (p + 0.5) * step  # u − u0: exact within a factor 2 of u0
-        acc = np.full_like(d, coeffs[-1])
-        for c in reversed(coeffs[:-1]):
-            acc *= d
-            acc += c
-        flat[mine] = acc
+    inside = piece < columns.shape[1]
+    if inside.all():
+        return _mills_pieces(u, piece, step, columns)
+    out = np.empty(u.shape, dtype=np.float64)
+    out[~inside] = 0.5 * scipy.special.erfcx(u[~inside] * -_INV_SQRT_2)
+    if inside.any():
+        out[inside] = _mills_pieces(u[inside], piece[inside], step, columns)
     return out
+
+
+def _mills_pieces(u, piece, step, columns):
+    k = piece.astype(np.intp)
+    d = u + (k + 0.5) * step  # u − u0: exact within a factor 2 of u0
+    acc = columns[-1].take(k)
+    for row in columns[-2::-1]:
+        acc *= d
+        acc += row.take(k)
+    return acc
 
 
 def ndtr(u):
