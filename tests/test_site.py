@@ -476,6 +476,19 @@ def test_instant_navigation_typesets_the_new_page(browser, site):
     assert all(f["rendered"] for f in formulas), [f["tex"] for f in formulas if not f["rendered"]]
 
 
+def test_a_page_opened_from_disk_typesets_its_math(browser, site):
+    """The README says to open site/index.html: from file:// Material emits no document$, so katex.js
+    typesets on DOMContentLoaded too (every formula stayed raw TeX there before)."""
+    page = browser.new_page()
+    try:
+        page.goto((site.root / "reference" / "activations" / "silu" / "index.html").as_uri(), wait_until="load")
+        page.wait_for_function(TYPESET_JS, timeout=15_000)
+        formulas = page.evaluate(FORMULAS_JS)
+    finally:
+        page.close()
+    assert formulas and all(f["rendered"] for f in formulas), [f["tex"] for f in formulas if not f["rendered"]][:3]
+
+
 SCREENSHOTS = {
     "home": ("", "full"),
     "home-dark": ("", "dark"),

@@ -6,6 +6,7 @@
 // fails on both.
 function renderMath(root) {
   for (const element of root.querySelectorAll(".arithmatex")) {
+    if (element.querySelector(".katex")) continue; // typeset already (both triggers below may run)
     renderMathInElement(element, {
       delimiters: [
         { left: "\\[", right: "\\]", display: true },
@@ -42,6 +43,7 @@ if (typeof document$ !== "undefined") {
   // Material's instant navigation swaps the page content without a reload and emits on document$
   // each time, the first load included.
   document$.subscribe(({ body }) => renderMath(body));
-} else {
-  document.addEventListener("DOMContentLoaded", () => renderMath(document.body));
 }
+// A page opened from disk (file://, as in "open site/index.html") gets no document$ emission:
+// typeset on load as well. renderMath skips what is typeset already.
+document.addEventListener("DOMContentLoaded", () => renderMath(document.body));
