@@ -340,7 +340,8 @@ def guards_section(entry) -> str:
         for which, found in tails.items():
             for t in found:
                 exp = f"e^{{{'-' if t.side > 0 else ''}{'' if t.order == 1 else t.order}z}}"
-                forms.append(f"${LABEL[which]} = ({sp.latex(t.poly)})\\,{exp}$ beyond $z = {t.edge:g}$")
+                poly = f"({sp.latex(t.poly)})" if isinstance(t.poly, sp.Add) else sp.latex(t.poly)
+                forms.append(f"${LABEL[which]} = {poly}\\,{exp}$ beyond $z = {t.edge:g}$")
         parts.append(
             "- **A tail.** Far out, the code computes "
             + ", ".join(forms)
