@@ -100,19 +100,26 @@ class Loss:
         """Axis 0 is the classes axis: the target is a distribution over it."""
         return self.target == "distribution"
 
+    @property
+    def _prediction(self) -> str:
+        """How errors name the first argument: y_hat, and what it holds when it is not a probability
+        or a value (binary_cross_entropy_with_logits takes logits z)."""
+        return "y_hat" if self.input == "y_hat" else f"y_hat (the logits {self.input})"
+
     def _prepare(self, y_hat, y, check_domain: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        x = as_real_array(y_hat, self.input if self.input != "y_hat" else "y_hat")
+        x = as_real_array(y_hat, self._prediction)
         t = as_real_array(y, "y")
         if x.shape != t.shape:
             raise ValueError(
-                f"loss {self.name!r}: y_hat has shape {x.shape} but y has shape {t.shape}; they must match"
+                f"loss {self.name!r}: {self._prediction} has shape {x.shape} but y has shape {t.shape}; they must match"
             )
         if x.size == 0:
             raise ValueError(
-                f"loss {self.name!r}: y_hat and y are empty (shape {x.shape}); a cost needs at least one example"
+                f"loss {self.name!r}: {self._prediction} and y are empty (shape {x.shape}); a cost needs at least "
+                "one example"
             )
         if not np.all(np.isfinite(x)):
-            raise ValueError(f"loss {self.name!r}: y_hat must be finite; it has NaN or inf entries")
+            raise ValueError(f"loss {self.name!r}: {self._prediction} must be finite; it has NaN or inf entries")
         if not np.all(np.isfinite(t)):
             raise ValueError(f"loss {self.name!r}: y must be finite; it has NaN or inf entries")
         _check_domain(self, x, t, prediction=check_domain)

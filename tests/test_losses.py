@@ -211,6 +211,7 @@ def test_softmax_does_not_overflow_and_sums_to_one():
         ("binary_cross_entropy", [[1.5, 0.5]], [[0.0, 1.0]], "y_hat must satisfy 0 <= y_hat <= 1"),
         ("binary_cross_entropy", [[np.inf, 0.5]], [[0.0, 1.0]], "y_hat must be finite"),
         ("mse", [[1.0, 2.0]], [[1.0, -np.inf]], "y must be finite"),
+        ("binary_cross_entropy_with_logits", [[np.nan]], [[1.0]], r"y_hat \(the logits z\) must be finite"),
         ("mse", np.zeros((1, 0)), np.zeros((1, 0)), "empty"),
         ("binary_cross_entropy", [], [], "empty"),
         ("binary_cross_entropy", [[0.2, 0.5]], [[2.0, 1.0]], "y must satisfy"),
