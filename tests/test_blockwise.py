@@ -81,3 +81,21 @@ def test_vjp_refuses_an_out_it_cannot_fill():
     for out in (np.zeros((3, 2)), np.zeros((2, 3), dtype=np.float32), np.zeros((3, 2)).T):
         with pytest.raises(ValueError, match="out must be a C-contiguous float64 array of shape"):
             act.vjp(z, z, out=out)
+
+
+def test_the_gate_memo_never_answers_for_changed_or_large_input():
+    """GELU-tanh's gate primitives share the double-double of c(v + kv³) through a per-thread memo
+    (nnref/_primitives.py, _cubic_dd): an array changed in place gets a fresh result, and a whole
+    large array is not kept."""
+    from nnref import _primitives as P
+
+    c = (1.5957691216057308, -9.96930880911092e-17, 0.044715)
+    v = np.linspace(-5.0, 5.0, 1001)
+    first = P.expit_cubic_slope(v, *c, v)
+    v *= 1.5  # in place: same object, same shape, other values
+    after = P.expit_cubic_slope(v, *c, v)
+    P._CUBIC.last = None  # nothing kept: computed from scratch
+    fresh = P.expit_cubic_slope(v, *c, v)
+    assert np.array_equal(after, fresh) and not np.array_equal(first, fresh)
+    P.expit_cubic(np.zeros(P._CUBIC_MAX + 1), *c, 1.0)
+    assert P._CUBIC.last is None
