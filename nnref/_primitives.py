@@ -216,6 +216,23 @@ def sech2_softplus(u):
     return np.where(u > 0, (4.0 * np.exp(-2.0 * a) / d) / d, 1.0 - t * t)
 
 
+def _writable_copy(closed, z):
+    """(z as an array, a copy of ``closed`` shaped like z) for a patch to overwrite some elements of:
+    ``closed`` may be shared with another output of the same kernel (f_df), so it is never written."""
+    z = np.asarray(z)
+    out = np.array(closed, dtype=np.result_type(closed, z, 0.0), copy=True)
+    return z, (np.broadcast_to(out, z.shape).copy() if out.shape != z.shape else out)
+
+
+def _horner(coeffs: tuple, d: np.ndarray) -> np.ndarray:
+    """Σ_k coeffs[k] d^k, in place: two passes per degree, no allocation after the first."""
+    acc = np.full_like(d, coeffs[-1])
+    for c in reversed(coeffs[:-1]):
+        acc *= d
+        acc += c
+    return acc
+
+
 def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) -> np.ndarray:
     r"""``closed`` except where |z − (hi + lo)| < radius: there Σ_k c_k d^k (k = 0 … N), d = (z − hi) − lo.
 
@@ -224,17 +241,10 @@ def taylor_patch(closed, z, hi: float, lo: float, radius: float, coeffs: tuple) 
     z − hi is exact there (Sterbenz), so d carries one rounding, and the polynomial (Horner) is
     evaluated only on the elements inside the patch.
     """
-    z = np.asarray(z)
-    out = np.array(closed, dtype=np.result_type(closed, z, 0.0), copy=True)
-    out = np.broadcast_to(out, z.shape).copy() if out.shape != z.shape else out
+    z, out = _writable_copy(closed, z)
     inside = np.abs(z - hi) < radius
     if inside.any():
-        d = (z[inside].astype(np.float64) - hi) - lo
-        acc = np.full_like(d, coeffs[-1])
-        for c in reversed(coeffs[:-1]):  # in place: the patch costs two passes per degree, no allocation
-            acc *= d
-            acc += c
-        out[inside] = acc
+        out[inside] = _horner(coeffs, (z[inside].astype(np.float64) - hi) - lo)
     return out
 
 
@@ -247,19 +257,14 @@ def exp_tail(closed, z, side: int, n: int, edge: float, coeffs: tuple) -> np.nda
     normal, and scaled by e^64 nothing is subnormal before the last rounding. n|z| + 64 is exact
     (n is 1 or 2, n|z| ≥ 700). Evaluated only on the elements beyond the edge.
     """
-    z = np.asarray(z)
-    out = np.array(closed, dtype=np.result_type(closed, z, 0.0), copy=True)
-    out = np.broadcast_to(out, z.shape).copy() if out.shape != z.shape else out
+    z, out = _writable_copy(closed, z)
     with np.errstate(invalid="ignore"):
         beyond = (z < edge) if side < 0 else (z > edge)
     beyond &= np.isfinite(z)  # ±inf: the limits, set by the caller
     if beyond.any():
         # Beyond n|z| = 2000, e^(−n|z| + 64) is 0 and P(z) could overflow: P at ±2000 keeps the sign.
         zz = np.clip(z[beyond].astype(np.float64), -2000.0, 2000.0)
-        acc = np.full_like(zz, coeffs[-1])
-        for c in reversed(coeffs[:-1]):
-            acc *= zz
-            acc += c
+        acc = _horner(coeffs, zz)
         with np.errstate(under="ignore"):  # beyond n|z| ≈ 809 the result underflows to ±0, as it should
             out[beyond] = (acc * np.exp(-n * np.abs(zz) + _GATE_SHIFT)) * _EXP_MINUS_SHIFT
     return out
