@@ -7,7 +7,9 @@ one-exp form: 1.64 ULP on one, 1.72 on the other) and the gradients a Learn page
 in their last digits, and the drift tests fail on the other machine. The commands that write
 files (`nnref derive`, `nnref check`, ``python -m learn.build``, ``python -m bench.accuracy``) and
 the test suite therefore run with NumPy's AVX-512 kernels turned off (``NPY_DISABLE_CPU_FEATURES``),
-which are the kernels every x86-64-v3 machine runs, and PyTorch's likewise (``ATEN_CPU_CAPABILITY=avx2``).
+which are the kernels every x86-64-v3 machine runs, PyTorch's likewise (``ATEN_CPU_CAPABILITY=avx2``),
+and OpenBLAS's (``OPENBLAS_CORETYPE=Haswell``: on an AVX-512 machine it picks its SkylakeX kernels,
+whose matrix products round differently, and the gradient a Learn page prints changed in its 10th digit).
 The runtime itself, imported by your code, uses whatever your machine has.
 """
 
@@ -19,12 +21,17 @@ import sys
 
 VARIABLE = "NPY_DISABLE_CPU_FEATURES"
 TORCH_VARIABLE = "ATEN_CPU_CAPABILITY"
+BLAS_VARIABLE = "OPENBLAS_CORETYPE"  # read by OpenBLAS when NumPy loads it
 #: NumPy 2.4's dispatch targets above x86-64-v3 (``numpy._core._multiarray_umath.__cpu_dispatch__``).
 FEATURES = ("X86_V4", "AVX512_ICL", "AVX512_SPR")
 
 
 def pinned() -> bool:
     return set(FEATURES) <= set(os.environ.get(VARIABLE, "").replace(",", " ").split())
+
+
+def _x86() -> bool:
+    return platform.machine().lower() in ("x86_64", "amd64")
 
 
 def _avx512_in_use() -> bool:
@@ -45,10 +52,13 @@ def pin(rerun: list[str] | None = None) -> None:
     ``python``, e.g. ``["-m", "nnref", "derive"]``) starts the command again with the variable set,
     and without ``rerun`` this raises, naming the variable to set.
     """
-    if platform.machine().lower() in ("x86_64", "amd64"):
+    if _x86():
         # PyTorch picks its CPU kernels by itself: AVX-512 ones round softplus differently, and the
         # "checking your code" page prints a torch VJP check (read when torch is imported, later).
         os.environ.setdefault(TORCH_VARIABLE, "avx2")
+        # OpenBLAS too, when NumPy is imported: an AVX-512 machine gets SkylakeX's matmul kernels.
+        # Set before NumPy is imported (the NumPy variable's check below reruns the command if not).
+        os.environ.setdefault(BLAS_VARIABLE, "Haswell")
     if pinned():
         return
     os.environ[VARIABLE] = " ".join([*os.environ.get(VARIABLE, "").split(), *FEATURES])

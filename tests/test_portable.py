@@ -21,6 +21,28 @@ def test_the_suite_runs_on_the_portable_kernels():
         import torch
 
         assert torch.backends.cpu.get_cpu_capability() in ("AVX2", "DEFAULT")
+        assert _blas_architectures() <= {"Haswell"}  # SkylakeX's matmul rounds a Learn page's gradient otherwise
+
+
+def _blas_architectures(env=None) -> set[str]:
+    """The OpenBLAS kernels NumPy loaded, in this process (env None) or in a new one started with env."""
+    code = (
+        "from nnref import _portable; _portable.pin(); import numpy, threadpoolctl; "
+        "print(' '.join(i.get('architecture', '') for i in threadpoolctl.threadpool_info() "
+        "if i['internal_api'] == 'openblas'))"
+    )
+    if env is None:
+        import threadpoolctl
+
+        return {i.get("architecture", "") for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="OpenBLAS's x86 kernels")
+def test_openblas_gets_the_same_kernels_in_a_new_process():
+    env = {k: v for k, v in os.environ.items() if k not in (_portable.VARIABLE, _portable.BLAS_VARIABLE)}
+    assert _blas_architectures(env) <= {"Haswell"}
 
 
 @pytest.fixture
