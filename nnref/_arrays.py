@@ -33,8 +33,15 @@ def as_real_array(value, name: str) -> np.ndarray:
 
 
 def shaped_like(result, like: np.ndarray) -> np.ndarray:
-    """Broadcast a generated function's result to the input's shape and dtype (constants included)."""
-    if isinstance(result, np.ndarray) and result.shape == like.shape and result.dtype == like.dtype:
+    """Broadcast a generated function's result to the input's shape and dtype (constants included),
+    as a new array: never the input itself (identity's f is z, and a caller writing into the result
+    would have changed its input)."""
+    if (
+        isinstance(result, np.ndarray)
+        and result.shape == like.shape
+        and result.dtype == like.dtype
+        and not np.may_share_memory(result, like)
+    ):
         return result  # already right: no copy
     out = np.empty(like.shape, dtype=like.dtype)
     out[...] = result

@@ -26,6 +26,11 @@ BLOCK = 32_768
 THRESHOLD = 4 * BLOCK  # below this, one call on the whole array (no pool overhead)
 
 
+def in_blocks(z: np.ndarray) -> bool:
+    """Whether ``evaluate`` cuts z into blocks (else it makes one call on the whole array)."""
+    return z.size >= THRESHOLD
+
+
 def threads() -> int:
     value = os.environ.get("NNREF_THREADS", "")
     if value:
@@ -54,18 +59,26 @@ def _pool(n: int) -> ThreadPoolExecutor:
 
 
 def evaluate(
-    kernel: Callable, z: np.ndarray, n_out: int, errstate: dict, *others: np.ndarray, out: np.ndarray | None = None
+    kernel: Callable,
+    z: np.ndarray,
+    n_out: int,
+    errstate: dict,
+    *others: np.ndarray,
+    out: np.ndarray | None = None,
+    blocks: Callable | None = None,
 ) -> tuple[np.ndarray, ...] | np.ndarray:
     """kernel(z, *others) for an elementwise kernel returning one array (n_out = 1) or a tuple of
     n_out, computed block by block into preallocated outputs of z's shape and dtype. ``others``
     are further inputs of z's shape (the upstream gradient of a vjp). ``out`` (n_out = 1): a
     C-contiguous array of z's shape and dtype to write into, which may be one of the inputs
-    (each block is read before it is written)."""
+    (each block is read before it is written). ``blocks``: the kernel to run on the blocks, where
+    it differs (``nnref._inplace``: the same code into reused buffers, whose results are copied
+    out before the next block)."""
     if out is not None and not (
         isinstance(out, np.ndarray) and out.shape == z.shape and out.dtype == z.dtype and out.flags.c_contiguous
     ):
         raise ValueError(f"out must be a C-contiguous {z.dtype} array of shape {z.shape}")
-    if z.size < THRESHOLD:
+    if not in_blocks(z):
         with np.errstate(**errstate):
             result = kernel(z, *others)
         if out is None:
@@ -79,11 +92,12 @@ def evaluate(
     else:
         outs = tuple(np.empty(flat.shape, dtype=z.dtype) for _ in range(n_out))
     starts = range(0, flat.size, BLOCK)
+    block_kernel = kernel if blocks is None else blocks
 
     def run(start: int) -> None:
-        blocks = [a[start : start + BLOCK] for a in flats]
+        pieces = [a[start : start + BLOCK] for a in flats]
         with np.errstate(**errstate):  # np.errstate is per thread
-            result = kernel(*blocks)
+            result = block_kernel(*pieces)
         if n_out == 1:
             result = (result,)
         for out, r in zip(outs, result):

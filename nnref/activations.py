@@ -78,15 +78,24 @@ class Activation:
         """The generated function NAME_which (f, df, d2f or f_df)."""
         return getattr(_gen, f"{self.name}_{which}")
 
-    def _kernel(self, which: str) -> Callable:
+    def _kernel(self, which: str, blocks: bool = False) -> Callable:
         """The generated function with the parameters bound: a function of z alone, evaluated in
-        float64 (see ``_in_float64``)."""
+        float64 (see ``_in_float64``). ``blocks``: the same code computing into reused buffers, for
+        the blocks of ``_blockwise.evaluate`` only (it returns arrays its next call overwrites)."""
         fn = self._function(which)
+        if blocks:
+            from nnref import _inplace  # (parses the generated source: only for arrays cut into blocks)
+
+            fn = _inplace.block_kernel(fn, getattr(self, "source", None))
         return _in_float64((lambda block: fn(block, **self.params)) if self.params else fn)
+
+    def _evaluate(self, which: str, z: np.ndarray, n_out: int):
+        blocks = self._kernel(which, blocks=True) if _blockwise.in_blocks(z) else None
+        return _blockwise.evaluate(self._kernel(which), z, n_out, self._errstate, blocks=blocks)
 
     def _call(self, which: str, z) -> np.ndarray:
         z = as_real_array(z, "z")
-        return shaped_like(_blockwise.evaluate(self._kernel(which), z, 1, self._errstate), z)
+        return shaped_like(self._evaluate(which, z, 1), z)
 
     def f(self, z) -> np.ndarray:
         """f(z), elementwise."""
@@ -103,8 +112,10 @@ class Activation:
     def f_df(self, z) -> tuple[np.ndarray, np.ndarray]:
         """(f(z), f'(z)) computed together, sharing common subexpressions."""
         z = as_real_array(z, "z")
-        a, d = _blockwise.evaluate(self._kernel("f_df"), z, 2, self._errstate)
-        return shaped_like(a, z), shaped_like(d, z)
+        a, d = self._evaluate("f_df", z, 2)
+        a, d = shaped_like(a, z), shaped_like(d, z)
+        # two arrays, even where f' is f (a patch with nothing to patch returns what it is given)
+        return a, (d.copy() if np.may_share_memory(a, d) else d)
 
     def vjp(self, z, g, out: np.ndarray | None = None) -> np.ndarray:
         """Vector-Jacobian product g ⊙ f'(z): the gradient with respect to z given dL/df = g.
@@ -119,7 +130,12 @@ class Activation:
         dtype = np.result_type(z, g)
         z, g = z.astype(dtype, copy=False), g.astype(dtype, copy=False)
         kernel = _in_float64(lambda zb, gb: gb * df(zb))
-        return shaped_like(_blockwise.evaluate(kernel, z, 1, self._errstate, g, out=out), z)
+        blocks = None
+        if _blockwise.in_blocks(z):
+            df_blocks = self._kernel("df", blocks=True)
+            blocks = _in_float64(lambda zb, gb: gb * df_blocks(zb))
+        result = _blockwise.evaluate(kernel, z, 1, self._errstate, g, out=out, blocks=blocks)
+        return result if out is not None else shaped_like(result, z)  # out may be z itself
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())
