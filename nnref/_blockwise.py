@@ -72,8 +72,9 @@ def evaluate(
     are further inputs of z's shape (the upstream gradient of a vjp). ``out`` (n_out = 1): a
     C-contiguous array of z's shape and dtype to write into, which may be one of the inputs
     (each block is read before it is written). ``blocks``: the kernel to run on the blocks, where
-    it differs (``nnref._inplace``: the same code into reused buffers, whose results are copied
-    out before the next block)."""
+    it differs (``nnref._inplace``: the same code into reused buffers), called with ``_out``, the
+    block's slices of the outputs; what it returns other than those slices is copied into them
+    before the next block."""
     if out is not None and not (
         isinstance(out, np.ndarray) and out.shape == z.shape and out.dtype == z.dtype and out.flags.c_contiguous
     ):
@@ -92,16 +93,17 @@ def evaluate(
     else:
         outs = tuple(np.empty(flat.shape, dtype=z.dtype) for _ in range(n_out))
     starts = range(0, flat.size, BLOCK)
-    block_kernel = kernel if blocks is None else blocks
 
     def run(start: int) -> None:
         pieces = [a[start : start + BLOCK] for a in flats]
+        slices = tuple(o[start : start + BLOCK] for o in outs)
         with np.errstate(**errstate):  # np.errstate is per thread
-            result = block_kernel(*pieces)
+            result = kernel(*pieces) if blocks is None else blocks(*pieces, _out=slices)
         if n_out == 1:
             result = (result,)
-        for out, r in zip(outs, result):
-            out[start : start + BLOCK] = r
+        for piece, r in zip(slices, result):
+            if r is not piece:  # (a block kernel computes what it can straight into the slice)
+                piece[...] = r
 
     n = min(threads(), len(starts))
     if n == 1:

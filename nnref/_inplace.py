@@ -20,7 +20,8 @@ handed is never written again in that call of the kernel, because what it return
 argument (``special_values`` returns its ``value`` untouched when z is all finite).
 
 The rewritten kernel returns buffers that the next call on the same thread overwrites: it is only
-for ``_blockwise.evaluate``, which copies each block's result out before computing the next one.
+for ``_blockwise.evaluate``, which hands it the block's slice of the output (``_out``) and copies
+the results that were not computed there before computing the next block.
 """
 
 from __future__ import annotations
@@ -94,6 +95,16 @@ class _Rewriter:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             if isinstance(node.right, ast.Constant) and node.right.value == 2:
                 return self._ufunc("square", [node.left], node)  # what ndarray ** 2 calls
+        if _is_astype_float64(node):  # x.astype(numpy.float64): a comparison's mask, as 0.0 and 1.0
+            value, is_array, b = self.expr(node.func.value)
+            if is_array:
+                if b is not None:
+                    self.pinned.add(b)  # (a float64 buffer already: cast as it is)
+                out = self._take()
+                call = ast.Call(
+                    func=ast.Name(id="_nnref_cast", ctx=ast.Load()), args=[value], keywords=[self._out(out)]
+                )
+                return call, True, out
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -158,6 +169,13 @@ class _Rewriter:
                 out.append(ast.Assign(targets=s.targets, value=value, lineno=s.lineno))
             elif isinstance(s, ast.Return) and s.value is not None:
                 value, _, _ = self.expr(s.value)
+                # A result whose last operation is a rewritten one is computed straight into the
+                # caller's output (``_out``, the block's slice of the result) when it gives one.
+                for k, e in enumerate(value.elts if isinstance(value, ast.Tuple) else [value]):
+                    if isinstance(e, ast.Call) and e.keywords and e.keywords[-1].arg == "out":
+                        buffer = e.keywords[-1].value.id
+                        e.keywords[-1] = ast.keyword(arg="out", value=ast.Name(id=f"_r{k}", ctx=ast.Load()))
+                        out.extend(ast.parse(f"_r{k} = {buffer} if _out is None else _out[{k}]").body)
                 out.append(ast.Return(value=value, lineno=s.lineno))
             elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant):
                 continue  # the docstring
@@ -168,6 +186,26 @@ class _Rewriter:
                     self._release(b)
                     del self.owner[name]
         return out
+
+
+def _is_astype_float64(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "astype"
+        and not node.keywords
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Attribute)
+        and isinstance(node.args[0].value, ast.Name)
+        and node.args[0].value.id == "numpy"
+        and node.args[0].attr == "float64"
+    )
+
+
+def _cast(x, out: np.ndarray) -> np.ndarray:
+    """``x.astype(numpy.float64)`` into ``out`` (the same conversion, no new array)."""
+    np.copyto(out, x, casting="unsafe")
+    return out
 
 
 class _Unsupported(Exception):
@@ -187,14 +225,26 @@ _CACHE: dict[Callable, Callable] = {}
 
 def block_kernel(fn: Callable, source: str | None = None) -> Callable:
     """fn rewritten to compute into this thread's buffers (see the module's docstring), or fn
-    itself where its code is not straight-line assignments and a return. ``source``: the module
-    source fn was compiled from, where ``inspect`` cannot find it (a custom activation's)."""
+    as it is where its code is not straight-line assignments and a return. ``source``: the module
+    source fn was compiled from, where ``inspect`` cannot find it (a custom activation's).
+
+    Either takes ``_out``: a tuple of float64 arrays of z's shape, one per result, that the
+    results whose last operation is an operator or a ufunc are computed into (then returned as
+    they are: the caller copies only the others)."""
     if fn in _CACHE:
         return _CACHE[fn]
     try:
         rewritten = _rewrite(fn, source)
     except (_Unsupported, OSError, TypeError, SyntaxError, StopIteration):
-        rewritten = fn
+        rewritten = None
+    if rewritten is None:
+
+        def rewritten(z, *args, _out=None, **kwargs):
+            return fn(z, *args, **kwargs)
+
+        rewritten.__wrapped__ = fn
+        rewritten.buffers = 0
+        rewritten.source = None
     _CACHE[fn] = rewritten
     return rewritten
 
@@ -212,7 +262,9 @@ def _rewrite(fn: Callable, source: str | None) -> Callable:
     rewriter = _Rewriter({first})
     body = rewriter.body(definition.body)
     if rewriter.buffers == 0:
-        return fn
+        return None
+    arguments.kwonlyargs.append(ast.arg(arg="_out"))
+    arguments.kw_defaults.append(ast.Constant(value=None))
     take = ast.parse(
         f"{', '.join(f'_b{i}' for i in range(rewriter.buffers))}, = _nnref_buffers({rewriter.buffers}, {first}.shape[0])"
     ).body
@@ -221,13 +273,14 @@ def _rewrite(fn: Callable, source: str | None) -> Callable:
     module = ast.fix_missing_locations(ast.Module(body=[definition], type_ignores=[]))
     namespace = dict(fn.__globals__)
     namespace["_nnref_buffers"] = _buffers
+    namespace["_nnref_cast"] = _cast
     exec(compile(module, f"<block kernel {fn.__name__}>", "exec"), namespace)
     plain = fn
     rewritten = namespace[fn.__name__]
 
-    def kernel(z, *args, **kwargs):
+    def kernel(z, *args, _out=None, **kwargs):
         if isinstance(z, np.ndarray) and z.ndim == 1 and z.dtype == np.float64:
-            return rewritten(z, *args, **kwargs)
+            return rewritten(z, *args, _out=_out, **kwargs)
         return plain(z, *args, **kwargs)
 
     kernel.__name__ = fn.__name__

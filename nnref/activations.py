@@ -42,8 +42,10 @@ def _in_float64(kernel: Callable) -> Callable:
     2⁻²⁷ float32 ULP wherever the truth is a normal float32; computed in float32 they lose up to
     1.6e7 (silu(−91.17): exp(91.17) overflows float32 and returns −0.0 for −2.31e-38)."""
 
-    def run(*blocks: np.ndarray):
+    def run(*blocks: np.ndarray, _out=None):
         dtype = blocks[0].dtype
+        if _out is not None and dtype == np.float64:
+            return kernel(*blocks, _out=_out)  # a block kernel, computing into the output's block
         result = kernel(*(b.astype(np.float64, copy=False) for b in blocks))
         # Rounded back here, under the caller's errstate: a float64 result beyond float32's range
         # (selu(3.24e38)) becomes inf, the correct rounding, without an overflow warning.
@@ -52,6 +54,25 @@ def _in_float64(kernel: Callable) -> Callable:
         return np.asarray(result).astype(dtype, copy=False)
 
     return run
+
+
+def _times_into(g: np.ndarray, d, z: np.ndarray, out=None):
+    """g ⊙ d, computed into ``out[0]`` (the output's block) when given, else into d where d is a
+    block kernel's own float64 array (neither z, g, nor a constant): one block-sized array fewer
+    in the backward pass."""
+    if out is not None:
+        return np.multiply(g, d, out=out[0])
+    if (
+        isinstance(d, np.ndarray)
+        and d.shape == g.shape
+        and d.dtype == np.float64 == g.dtype
+        and d.flags.writeable
+        and d.flags.c_contiguous
+        and not np.may_share_memory(d, z)
+        and not np.may_share_memory(d, g)
+    ):
+        return np.multiply(g, d, out=d)
+    return g * d
 
 
 @dataclass(frozen=True)
@@ -86,7 +107,8 @@ class Activation:
         if blocks:
             from nnref import _inplace  # (parses the generated source: only for arrays cut into blocks)
 
-            fn = _inplace.block_kernel(fn, getattr(self, "source", None))
+            fast = _inplace.block_kernel(fn, getattr(self, "source", None))
+            return _in_float64(lambda block, _out=None: fast(block, _out=_out, **self.params))
         return _in_float64((lambda block: fn(block, **self.params)) if self.params else fn)
 
     def _evaluate(self, which: str, z: np.ndarray, n_out: int):
@@ -133,7 +155,7 @@ class Activation:
         blocks = None
         if _blockwise.in_blocks(z):
             df_blocks = self._kernel("df", blocks=True)
-            blocks = _in_float64(lambda zb, gb: gb * df_blocks(zb))
+            blocks = _in_float64(lambda zb, gb, _out=None: _times_into(gb, df_blocks(zb), zb, _out))
         result = _blockwise.evaluate(kernel, z, 1, self._errstate, g, out=out, blocks=blocks)
         return result if out is not None else shaped_like(result, z)  # out may be z itself
 

@@ -87,7 +87,10 @@ def test_code_that_is_not_straight_line_is_run_as_it_is():
     source = "import numpy\ndef k_f(z):\n    if z.size:\n        return numpy.exp(z)\n    return z\n"
     namespace: dict = {}
     exec(compile(source, "<k>", "exec"), namespace)
-    assert _inplace.block_kernel(namespace["k_f"], source) is namespace["k_f"]
+    kernel = _inplace.block_kernel(namespace["k_f"], source)
+    assert kernel.__wrapped__ is namespace["k_f"] and kernel.buffers == 0
+    x = np.linspace(-1, 1, 5)
+    assert np.array_equal(kernel(x, _out=(np.empty(5),)), np.exp(x))
 
 
 @pytest.mark.parametrize("n", [10, 5 * _blockwise.BLOCK])
@@ -105,3 +108,16 @@ def test_no_result_is_the_input_or_another_result(n):
 
 
 ELEMENTWISE = [n for n in A.names() if n not in ("softmax", "log_softmax")]
+
+
+def test_a_blockwise_vjp_is_g_times_the_generated_derivative():
+    rng = np.random.default_rng(5)
+    n = 2 * _blockwise.THRESHOLD + 9
+    z, g = rng.normal(0, 6, n), rng.normal(0, 1, n)
+    for name in SCALAR:
+        act = A.get(name)
+        with np.errstate(all="ignore"):
+            want = g * np.broadcast_to(act._function("df")(z.copy(), **act.params), z.shape)
+        assert np.array_equal(_bits(act.vjp(z, g)), _bits(want)), name
+        zz = z.copy()
+        assert act.vjp(zz, g, out=zz) is zz and np.array_equal(_bits(zz), _bits(want)), name  # over z itself
