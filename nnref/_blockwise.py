@@ -23,12 +23,16 @@ import numpy as np
 #: errstate shows (relu f +35% at 8,192); relu f and its vjp gain 1-3% more at 65,536, where the
 #: f_df of mish and silu, whose temporaries are many, lose up to 12%.
 BLOCK = 32_768
-THRESHOLD = 4 * BLOCK  # below this, one call on the whole array (no pool overhead)
+THRESHOLD = 4 * BLOCK  # below this, the blocks are computed in the calling thread (no pool overhead)
+#: Below this many elements, one call of the generated code on the whole array: a block kernel's
+#: buffers (nnref/_inplace.py) save a fresh temporary per operation from here up.
+SMALL = 4_096
 
 
 def in_blocks(z: np.ndarray) -> bool:
-    """Whether ``evaluate`` cuts z into blocks (else it makes one call on the whole array)."""
-    return z.size >= THRESHOLD
+    """Whether ``evaluate`` runs a block kernel on z, in blocks of at most BLOCK elements (else it
+    makes one call of the generated code on the whole array)."""
+    return z.size >= SMALL
 
 
 def threads() -> int:
@@ -105,7 +109,7 @@ def evaluate(
             if r is not piece:  # (a block kernel computes what it can straight into the slice)
                 piece[...] = r
 
-    n = min(threads(), len(starts))
+    n = min(threads(), len(starts)) if flat.size >= THRESHOLD else 1
     if n == 1:
         for s in starts:
             run(s)

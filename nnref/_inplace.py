@@ -54,6 +54,23 @@ def _buffers(count: int, n: int) -> list[np.ndarray]:
     return [b[:n] for b in held[:count]]
 
 
+_INPUTS = threading.local()
+
+
+def inputs(blocks) -> list[np.ndarray]:
+    """The blocks converted to float64 in this thread's own arrays (a float32 input's blocks),
+    kept apart from the kernels' buffers."""
+    held = getattr(_INPUTS, "held", [])
+    n = blocks[0].shape[0]
+    if len(held) < len(blocks) or held[0].size < n:
+        held = [np.empty(max(n, held[0].size if held else 0)) for _ in range(max(len(blocks), len(held)))]
+        _INPUTS.held = held
+    out = [h[:n] for h in held[: len(blocks)]]
+    for o, b in zip(out, blocks):
+        np.copyto(o, b)
+    return out
+
+
 class _Rewriter:
     """Rewrites one function's body; ``buffers`` is how many it needs."""
 

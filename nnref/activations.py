@@ -44,8 +44,15 @@ def _in_float64(kernel: Callable) -> Callable:
 
     def run(*blocks: np.ndarray, _out=None):
         dtype = blocks[0].dtype
-        if _out is not None and dtype == np.float64:
-            return kernel(*blocks, _out=_out)  # a block kernel, computing into the output's block
+        if _out is not None:  # a block kernel (nnref._inplace), given the output's block
+            if dtype == np.float64:
+                return kernel(*blocks, _out=_out)
+            from nnref._inplace import inputs
+
+            result = kernel(*inputs(blocks))  # float32: the blocks in float64 buffers, and rounded
+            for o, r in zip(_out, result if isinstance(result, tuple) else (result,)):
+                np.copyto(o, r, casting="same_kind")  # into the output's block: astype's rounding
+            return _out if isinstance(result, tuple) else _out[0]
         result = kernel(*(b.astype(np.float64, copy=False) for b in blocks))
         # Rounded back here, under the caller's errstate: a float64 result beyond float32's range
         # (selu(3.24e38)) becomes inf, the correct rounding, without an overflow warning.
