@@ -18,11 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-#: Elements per block: 256 KiB of float64 per temporary. Measured on 2e6 and 2.56e6 values (the
-#: MLP's first hidden layer) at 8,192 … 131,072: below 32,768 the per-block cost of a call and its
-#: errstate shows (relu f +35% at 8,192); relu f and its vjp gain 1-3% more at 65,536, where the
-#: f_df of mish and silu, whose temporaries are many, lose up to 12%.
-BLOCK = 32_768
+#: Elements per block: 1 MiB of float64 per buffer of a block kernel (nnref/_inplace.py).
+#: Measured with the block kernels on 1e6 values (randn × 5) and 2.56e6 (the MLP's first hidden
+#: layer), 8,192 … 262,144, time against 32,768's: at 2 threads 131,072 took 0.32-0.96 of it
+#: (relu f 0.32, sigmoid f 0.45, silu f_df 0.53, gelu f 0.96: fewer blocks, fewer handovers of the
+#: GIL between the pool's threads), at 1 thread 0.65-1.00; 8,192 took up to 3.2×.
+BLOCK = 131_072
 THRESHOLD = 4 * BLOCK  # below this, the blocks are computed in the calling thread (no pool overhead)
 #: Below this many elements, one call of the generated code on the whole array: a block kernel's
 #: buffers (nnref/_inplace.py) save a fresh temporary per operation from here up.

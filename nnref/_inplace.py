@@ -1,7 +1,7 @@
 """A generated kernel rewritten to compute into reused buffers, for the blockwise runtime.
 
 A generated f, f' or (f, f') is straight-line NumPy code: every operator and ufunc call makes a new
-array the size of its input. On a block of the runtime (``_blockwise.BLOCK`` elements, 256 KiB of
+array the size of its input. On a block of the runtime (``_blockwise.BLOCK`` elements, 1 MiB of
 float64) each such temporary is fresh memory: glibc hands it out from the top of the heap and,
 once the kernel has freed several, gives the pages back to the kernel, so the next block faults
 them in again. Measured on the machine of the Performance page, a page fault costs about 2 µs and

@@ -334,7 +334,7 @@ _GATE_FAR = -600.0  # below, σ(x) = exp(x) to all digits (1 + exp(x) rounds to 
 
 
 _CUBIC = threading.local()  # per thread (the blockwise pool): the last argument of _cubic_dd and its result
-_CUBIC_MAX = 1 << 17  # elements: the most _cubic_dd keeps (four blocks, the runtime's THRESHOLD)
+_CUBIC_MAX = 1 << 17  # elements: the most _cubic_dd keeps (one block of the runtime)
 
 
 def _cubic_dd(v: np.ndarray, c_hi: float, c_lo: float, k: float):
@@ -352,7 +352,7 @@ def _cubic_dd(v: np.ndarray, c_hi: float, c_lo: float, k: float):
         x, x_lo, small, s, e = last[2]
     else:
         x, x_lo, small, s, e = _cubic_dd_of(v, *key)
-        # Kept only up to a block's size (the runtime's blocks are 32,768): a whole large array
+        # Kept only up to a block's size (the runtime's blocks are 131,072): a whole large array
         # (a standalone module calls this without blocks) would be held six times over.
         _CUBIC.last = (key, v.copy(), (x, x_lo, small, s, e)) if v.size <= _CUBIC_MAX else None
     if sign < 0:

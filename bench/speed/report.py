@@ -32,6 +32,7 @@ from bench.speed.settings import (
     n_label,
 )
 from bench.speed.timing import IMPORTS, calls_in
+from nnref import _blockwise
 
 
 def machine() -> list[str]:
@@ -407,6 +408,9 @@ def page(args, elem, stats, prims, train, imports, regen, conditions, sizes, dty
         "issue_table": issue_table(elem, max_threads),
         "primitives": primitives_table(prims),
         "figure": fig_rel,
+        "block": f"{_blockwise.BLOCK:,}",
+        "small": f"{_blockwise.SMALL:,}",
+        "threshold": f"{_blockwise.THRESHOLD:,}",
         "repeats": args.repeats,
         "min_time_ms": f"{args.min_time * 1e3:.0f}",
         "noisy": f"{NOISY:.0%}",
