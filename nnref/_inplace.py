@@ -41,31 +41,27 @@ UFUNCS = frozenset(
 )  # fmt: skip
 _BINOPS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide"}
 
-_LOCAL = threading.local()
+_LOCAL = threading.local()  # this thread's buffers for the kernels
+_INPUTS = threading.local()  # and, apart, for a float32 input's blocks in float64
 
 
-def _buffers(count: int, n: int) -> list[np.ndarray]:
+def _held(local: threading.local, count: int, n: int) -> list[np.ndarray]:
     """``count`` float64 arrays of length n, this thread's own, the same ones on every call."""
-    held = getattr(_LOCAL, "held", None)
-    if held is None or len(held) < count or held[0].size < n:
+    held = getattr(local, "held", [])
+    if len(held) < count or (held and held[0].size < n):
         size = max(n, held[0].size if held else 0)
-        held = [np.empty(size) for _ in range(max(count, len(held) if held else 0))]
-        _LOCAL.held = held
+        held = [np.empty(size) for _ in range(max(count, len(held)))]
+        local.held = held
     return [b[:n] for b in held[:count]]
 
 
-_INPUTS = threading.local()
+def _buffers(count: int, n: int) -> list[np.ndarray]:
+    return _held(_LOCAL, count, n)
 
 
 def inputs(blocks) -> list[np.ndarray]:
-    """The blocks converted to float64 in this thread's own arrays (a float32 input's blocks),
-    kept apart from the kernels' buffers."""
-    held = getattr(_INPUTS, "held", [])
-    n = blocks[0].shape[0]
-    if len(held) < len(blocks) or held[0].size < n:
-        held = [np.empty(max(n, held[0].size if held else 0)) for _ in range(max(len(blocks), len(held)))]
-        _INPUTS.held = held
-    out = [h[:n] for h in held[: len(blocks)]]
+    """The blocks converted to float64 in this thread's own arrays (a float32 input's blocks)."""
+    out = _held(_INPUTS, len(blocks), blocks[0].shape[0])
     for o, b in zip(out, blocks):
         np.copyto(o, b)
     return out

@@ -31,7 +31,7 @@ from bench.speed.settings import (
     VS_TORCH,
     n_label,
 )
-from bench.speed.timing import IMPORTS, calls_in
+from bench.speed.timing import IMPORTS, PRIMITIVE_N, calls_in
 from nnref import _blockwise
 
 
@@ -409,6 +409,7 @@ def page(args, elem, stats, prims, train, imports, regen, conditions, sizes, dty
         "primitives": primitives_table(prims),
         "figure": fig_rel,
         "block": f"{_blockwise.BLOCK:,}",
+        "primitive_n": f"{PRIMITIVE_N:,}",
         "small": f"{_blockwise.SMALL:,}",
         "threshold": f"{_blockwise.THRESHOLD:,}",
         "repeats": args.repeats,

@@ -202,11 +202,14 @@ def _patch(x: np.ndarray):
     return taylor_patch(x, x, -2.3993572805154675, -1.8464872855353363e-16, 0.8, gen.TAYLOR_SILU_DF_2)
 
 
-def primitive_costs(repeats: int, min_time: float) -> dict[str, float]:
-    """Seconds per float64 element of each primitive, on one block of the runtime (in cache)."""
-    from nnref._blockwise import BLOCK
+#: The primitives are timed on this many float64 values (256 KiB, in cache): the cost of the
+#: operation rather than of main memory.
+PRIMITIVE_N = 32_768
 
-    x = np.random.default_rng(1).standard_normal(BLOCK) * 5
+
+def primitive_costs(repeats: int, min_time: float) -> dict[str, float]:
+    """Seconds per float64 element of each primitive, on PRIMITIVE_N values (in cache)."""
+    x = np.random.default_rng(1).standard_normal(PRIMITIVE_N) * 5
     e = np.exp(-np.abs(x))
     x32 = x.astype(np.float32)
     cands = {k: (lambda f=f, a=(e if k == "numpy.log1p" else x): f(a)) for k, f in PRIMITIVES.items()}
@@ -217,7 +220,7 @@ def primitive_costs(repeats: int, min_time: float) -> dict[str, float]:
     cands["numpy.tanh on float32"] = lambda: np.tanh(x32)
     with np.errstate(all="ignore"):
         times = measure(cands, repeats, min_time)
-    return {k: v / BLOCK for k, v in times.items()}
+    return {k: v / PRIMITIVE_N for k, v in times.items()}
 
 
 def calls_in(source: str) -> dict[str, int]:
