@@ -19,6 +19,9 @@ A call to anything else (``nnref._primitives.*``, ``numpy.where``) is made as wr
 handed is never written again in that call of the kernel, because what it returns may be its
 argument (``special_values`` returns its ``value`` untouched when z is all finite).
 
+A block kernel must not call another (they would share this thread's buffers): generated code
+calls only NumPy and ``nnref._primitives``.
+
 The rewritten kernel returns buffers that the next call on the same thread overwrites: it is only
 for ``_blockwise.evaluate``, which hands it the block's slice of the output (``_out``) and copies
 the results that were not computed there before computing the next block.
@@ -76,6 +79,7 @@ class _Rewriter:
         self.buffers = 0
         self.owner: dict[str, int] = {}  # variable -> the buffer holding it
         self.pinned: set[int] = set()  # handed to a call made as written: never reused in this call
+        self.rewritten: set[int] = set()  # id() of the calls this pass wrote (each ends in out=_bN)
 
     def _take(self) -> int:
         if self.free:
@@ -133,15 +137,16 @@ class _Rewriter:
         done = [self.expr(a) for a in args]
         if not any(is_array for _, is_array, _ in done):
             # scalars only (constants, parameters): computed as written
-            return self._as_written(original, done_args=None)
+            return self._as_written(original)
         temps = [b for _, _, b in done if b is not None]
         out = temps[0] if temps else self._take()
         for b in temps[1:]:
             self._release(b)
         call = ast.Call(func=self._numpy(name), args=[n for n, _, _ in done], keywords=[self._out(out)])
+        self.rewritten.add(id(call))
         return call, True, out
 
-    def _as_written(self, node: ast.expr, done_args=None):
+    def _as_written(self, node: ast.expr):
         """A call made as written (its arguments rewritten), or any other expression untouched."""
         if isinstance(node, ast.Call):
             args = [self.expr(a) for a in node.args]
@@ -154,15 +159,20 @@ class _Rewriter:
                 if b is not None:
                     self.pinned.add(b)
                 keywords.append(ast.keyword(arg=k.arg, value=value))
-            for a in node.args:  # a variable handed over may come back as (part of) the result
-                if isinstance(a, ast.Name) and a.id in self.owner:
-                    self.pinned.add(self.owner[a.id])
+            self._pin_mentioned(node)  # a variable handed over may come back as (part of) the result
             is_array = any(is_a for _, is_a, _ in args) or _mentions(node, self.arrays)
             return ast.Call(func=node.func, args=[n for n, _, _ in args], keywords=keywords), is_array, None
         if isinstance(node, ast.Tuple):
             elts = [self.expr(e) for e in node.elts]
             return ast.Tuple(elts=[n for n, _, _ in elts], ctx=ast.Load()), False, None
+        self._pin_mentioned(node)  # y = x, x.T, x[1:], ...: what it holds may be what this gives
         return node, _mentions(node, self.arrays), None
+
+    def _pin_mentioned(self, node: ast.expr) -> None:
+        """Pin the buffer of every variable that ``node`` mentions, positional, keyword or nested."""
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and n.id in self.owner:
+                self.pinned.add(self.owner[n.id])
 
     def body(self, statements: list[ast.stmt]) -> list[ast.stmt]:
         last_use = {}
@@ -179,13 +189,15 @@ class _Rewriter:
                     self.arrays.add(name)
                 if b is not None:
                     self.owner[name] = b
+                else:  # name may now hold what a variable holds (b = a): that buffer stays as it is
+                    self._pin_mentioned(s.value)
                 out.append(ast.Assign(targets=s.targets, value=value, lineno=s.lineno))
             elif isinstance(s, ast.Return) and s.value is not None:
                 value, _, _ = self.expr(s.value)
                 # A result whose last operation is a rewritten one is computed straight into the
                 # caller's output (``_out``, the block's slice of the result) when it gives one.
                 for k, e in enumerate(value.elts if isinstance(value, ast.Tuple) else [value]):
-                    if isinstance(e, ast.Call) and e.keywords and e.keywords[-1].arg == "out":
+                    if id(e) in self.rewritten:  # (its last keyword is out=_bN)
                         buffer = e.keywords[-1].value.id
                         e.keywords[-1] = ast.keyword(arg="out", value=ast.Name(id=f"_r{k}", ctx=ast.Load()))
                         out.extend(ast.parse(f"_r{k} = {buffer} if _out is None else _out[{k}]").body)
@@ -233,9 +245,6 @@ def _targets(statements: list[ast.stmt]) -> set[str]:
     return {t.id for s in statements if isinstance(s, ast.Assign) for t in s.targets if isinstance(t, ast.Name)}
 
 
-_CACHE: dict[Callable, Callable] = {}
-
-
 def block_kernel(fn: Callable, source: str | None = None) -> Callable:
     """fn rewritten to compute into this thread's buffers (see the module's docstring), or fn
     as it is where its code is not straight-line assignments and a return. ``source``: the module
@@ -244,8 +253,9 @@ def block_kernel(fn: Callable, source: str | None = None) -> Callable:
     Either takes ``_out``: a tuple of float64 arrays of z's shape, one per result, that the
     results whose last operation is an operator or a ufunc are computed into (then returned as
     they are: the caller copies only the others)."""
-    if fn in _CACHE:
-        return _CACHE[fn]
+    cached = getattr(fn, "_nnref_block_kernel", None)
+    if cached is not None:
+        return cached
     try:
         rewritten = _rewrite(fn, source)
     except (_Unsupported, OSError, TypeError, SyntaxError, StopIteration):
@@ -258,7 +268,10 @@ def block_kernel(fn: Callable, source: str | None = None) -> Callable:
         rewritten.__wrapped__ = fn
         rewritten.buffers = 0
         rewritten.source = None
-    _CACHE[fn] = rewritten
+    try:  # kept on the function: it lives as long as the function does (a custom activation's too)
+        fn._nnref_block_kernel = rewritten
+    except AttributeError:  # a builtin or a callable without __dict__: rewritten on every call
+        pass
     return rewritten
 
 

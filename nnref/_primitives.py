@@ -229,7 +229,8 @@ def _writable_copy(closed, z):
     """(z as an array, a copy of ``closed`` shaped like z) for a patch to overwrite some elements of:
     ``closed`` may be shared with another output of the same kernel (f_df), so it is never written."""
     z = np.asarray(z)
-    out = np.array(closed, dtype=np.result_type(closed, z, 0.0), copy=True)
+    # C order: the patches write through out.reshape(-1), a view only of a C-ordered array
+    out = np.array(closed, dtype=np.result_type(closed, z, 0.0), copy=True, order="C")
     return z, (np.broadcast_to(out, z.shape).copy() if out.shape != z.shape else out)
 
 

@@ -123,3 +123,34 @@ def test_a_blockwise_vjp_is_g_times_the_generated_derivative(dtype):
         assert np.array_equal(_bits(act.vjp(z, g)), _bits(want)), name
         zz = z.copy()
         assert act.vjp(zz, g, out=zz) is zz and np.array_equal(_bits(zz), _bits(want)), name  # over z itself
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a variable handed over by keyword, and one renamed: both still hold their values later
+        "    a = numpy.exp(z)\n    b = nnref._primitives.special_values(z, value=a, at_minus_inf=0, at_plus_inf=1)\n"
+        "    c = numpy.tanh(z) + 1\n    return (b, c)\n",
+        "    a = numpy.exp(z)\n    b = a\n    c = numpy.tanh(z) + 1\n    return (b, c)\n",
+    ],
+    ids=["keyword", "renamed"],
+)
+def test_a_buffer_that_is_still_held_is_not_reused(body):
+    source = "import numpy, nnref._primitives\ndef k_f_df(z):\n" + body
+    namespace: dict = {}
+    exec(compile(source, "<k>", "exec"), namespace)
+    fast = _inplace.block_kernel(namespace["k_f_df"], source)
+    x = np.linspace(-3, 3, 1000)
+    f, d = fast(x)
+    assert np.array_equal(f, np.exp(x)) and np.array_equal(d, np.tanh(x) + 1), fast.source
+
+
+@pytest.mark.parametrize("name", ["silu", "mish", "gelu", "gelu_tanh"])
+def test_a_small_array_in_fortran_order_is_patched(name):
+    # Below SMALL the generated code runs on the array as given: a patch must land whatever its layout.
+    act = A.get(name)
+    centres = np.array([-2.3993572805154675, -1.2784645427610737, -2.256376396360793, -1.1924312145154952,
+                        -0.7524614220710163, -1.4185040087908283, 1.4185040087908283, 2.4])  # fmt: skip
+    z = np.asfortranarray(np.tile(centres, (3, 1)) + np.linspace(-0.01, 0.01, 3)[:, None])
+    for which in ("df", "d2f"):
+        assert np.array_equal(getattr(act, which)(z), getattr(act, which)(np.ascontiguousarray(z))), which
